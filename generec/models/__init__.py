@@ -1,0 +1,1 @@
+"""Model backends (LLM, text embeddings, image features) and the cache of assembled model files."""

@@ -1,0 +1,1 @@
+"""Front ends: the Gradio chat. Only this package imports gradio."""
