@@ -17,7 +17,7 @@ from .config import Settings
 from .index import VectorIndex
 from .media import load_image, sample_frames
 from .models.embed import load_text_embedder
-from .models.vision import load_image_features
+from .models.vision import feature_dim, load_image_features
 from .types import Item
 
 
@@ -26,11 +26,15 @@ class Catalog:
         self.settings = settings
         self.store = store
         self.text_model = load_text_embedder(settings.embedder, settings.threads)
-        self.image_model = load_image_features(settings.image_features, settings.threads)
         d = settings.index_dir
         self.text_index = VectorIndex.open(d / "text.faiss", self.text_model.dim)
-        self.image_index = VectorIndex.open(d / "image.faiss", self.image_model.dim)
+        self.image_index = VectorIndex.open(d / "image.faiss", feature_dim(settings.image_features))
         self._lock = threading.Lock()  # FAISS add/remove and index files are not safe to touch concurrently
+
+    @property
+    def image_model(self):
+        # loaded on first use: a text-only session never pays for the vision model
+        return load_image_features(self.settings.image_features, self.settings.threads)
 
     # -- paths -------------------------------------------------------------
     def path(self, rel: str) -> Path:
@@ -53,7 +57,9 @@ class Catalog:
         for frame_labels in res.labels:
             for name, p in frame_labels:
                 votes[name] += p
-        labels = [n for n, v in votes.most_common(4) if v >= 0.15]
+        # keep only labels the model is fairly sure of across frames: abstract visuals otherwise
+        # collect confident-sounding nonsense ("abaya", "bra") that would pollute text search
+        labels = [n for n, v in votes.most_common(3) if v / len(images) >= 0.25]
         vec = res.features.mean(axis=0)
         return vec / max(np.linalg.norm(vec), 1e-12), labels
 

@@ -82,6 +82,7 @@ class GeneRec:
     def turn(self, name: str, text: str = "", files: list[str] | None = None, session: str | None = None) -> Iterator[Event]:
         t_start = time.perf_counter()
         text = (text or "").strip()
+        session = session or "default"
         try:
             user = self.user(name)
         except UserError as exc:

@@ -92,3 +92,8 @@ def load_image_features(spec: str = "efficientnet", threads: int = 1):
         except ImportError as exc:
             raise RuntimeError("EfficientNet-Lite0 is missing: run `make install`") from exc
     raise ValueError(f"unknown image feature backend {spec!r}; use 'efficientnet' or 'colour'")
+
+
+def feature_dim(spec: str) -> int:
+    """Width of a backend's vectors, known without loading its weights."""
+    return {"colour": ColourFeatures.dim, "efficientnet": EfficientNetFeatures.dim}[spec]

@@ -1,0 +1,82 @@
+"""The default recommender: EASE + item-KNN + ALS + content, blended, with recency and cold start.
+
+Why this blend (constants fixed once from a validation split *inside the training data* of
+both MovieLens sets -- each user's last 20% of training positives -- never from the test split):
+- recency: a user's k-th most recent event weighs 0.9**k. Under a temporal split this alone
+  lifted validation NDCG@10 from 0.148 to 0.169 (ml-100k) and 0.100 to 0.112 (ml-latest-small);
+- EASE 1.0 + item-KNN 1.0 + ALS 0.5 + content 0.2, each scaled so a user's best item is 1,
+  added another ~0.005 on both sets (popularity added nothing and is left out);
+- items with no interactions (new or generated ones) borrow the collaborative score of their
+  nearest warm items in content space, discounted by `cold_share`, so they can enter a list on
+  content alone rather than sitting at zero.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .als import ALS
+from .base import Recommender
+from .blend import unit_rows
+from .content import Content
+from .models import EASE, ItemKNN
+
+WEIGHTS = {"ease": 1.0, "itemknn": 1.0, "als": 0.5, "content": 0.2}
+
+
+class Hybrid(Recommender):
+    name = "hybrid"
+
+    def __init__(self, decay: float = 0.9, weights: dict[str, float] | None = None, cold_share: float = 0.5,
+                 cold_neighbours: int = 10, ease_l2: float = 200.0, request_weight: float = 0.5, **kw):
+        super().__init__(decay=decay, request_weight=request_weight, **kw)
+        self.weights = dict(WEIGHTS if weights is None else weights)
+        self.cold_share, self.cold_neighbours = cold_share, cold_neighbours
+        makers = {"ease": lambda: EASE(ease_l2), "itemknn": ItemKNN, "als": ALS, "content": Content}
+        self.parts: dict[str, Recommender] = {n: makers[n]() for n, w in self.weights.items() if w}
+
+    def _share(self):
+        # Parts read the hybrid's matrices and vectors rather than building their own copies.
+        for p in self.parts.values():
+            p.items, p.users, p.X, p.X_train, p.pop, p.item_vectors = (
+                self.items, self.users, self.X, self.X_train, self.pop, self.item_vectors)
+
+    def _fit(self):
+        self._share()
+        for p in self.parts.values():
+            p._fit()
+        self._link_cold()
+
+    def _grow(self, n_new):
+        self._share()
+        for p in self.parts.values():
+            p._grow(n_new)
+        self._link_cold()
+
+    def _link_cold(self):
+        """For each item without interactions but with a vector: its closest warm items."""
+        self.cold, self.cold_nn, self.cold_w = (np.zeros(0, np.int64),) * 3
+        V = self.item_vectors
+        if V is None or self.X_train.nnz == 0:
+            return
+        warm = np.asarray(np.abs(self.X_train).sum(axis=0)).ravel() > 0
+        has_vec = np.linalg.norm(V, axis=1) > 0
+        cold, warm_idx = np.flatnonzero(~warm & has_vec), np.flatnonzero(warm & has_vec)
+        if len(cold) == 0 or len(warm_idx) == 0:
+            return
+        m = min(self.cold_neighbours, len(warm_idx))
+        sims = V[cold] @ V[warm_idx].T
+        nn = np.argpartition(-sims, m - 1, axis=1)[:, :m]
+        w = np.maximum(np.take_along_axis(sims, nn, 1), 0.0)
+        self.cold, self.cold_nn = cold, warm_idx[nn]
+        self.cold_w = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9)
+
+    def _score_rows(self, rows, trained_users):
+        collab = np.zeros(rows.shape, np.float32)
+        for name, p in self.parts.items():
+            if name != "content":
+                collab += self.weights[name] * unit_rows(p._score_rows(rows, trained_users))
+        if len(self.cold):
+            collab[:, self.cold] = self.cold_share * (collab[:, self.cold_nn] * self.cold_w).sum(axis=2)
+        if "content" in self.parts:
+            collab += self.weights["content"] * unit_rows(self.parts["content"]._score_rows(rows, trained_users))
+        return collab

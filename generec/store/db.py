@@ -1,0 +1,182 @@
+"""`Store`: every read and write of users, items, interactions, chat messages and jobs.
+
+Each public method is one short transaction of its own, so concurrent Gradio sessions can
+call it from any thread; the engine's pool hands each call its own connection. Records are
+checked (records.py) before any SQL runs, and batches are written in a single transaction,
+so a bad record raises ValueError and leaves the database exactly as it was.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from . import records as R
+from .chat import ChatAndJobs
+from .engine import make_engine, writer
+from .migrations import migrate
+from .schema import TABLES, interactions, items, users
+from ..types import EVENT_KINDS, ORIGINS, Interaction, Item, User
+
+
+class Store(ChatAndJobs):
+    def __init__(self, url: str, migrate_now: bool = True):
+        self.url = url
+        self.engine = make_engine(url)
+        self._w = writer(self.engine)
+        try:
+            self.applied = migrate(self.engine) if migrate_now else []
+        except BaseException:
+            self.engine.dispose()     # don't leave pooled connections behind a failed open
+            raise
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _upsert(self, conn: Connection, table: Table, rows: list[dict], keep: tuple[str, ...] = ()):
+        """Insert, or overwrite the row with the same primary key, atomically on both databases."""
+        ins = (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+        key = [c.name for c in table.primary_key]
+        changed = {c: ins.excluded[c] for c in rows[0] if c not in key and c not in keep}
+        conn.execute(ins.on_conflict_do_update(index_elements=key, set_=changed), rows)
+
+    def _insert(self, conn: Connection, table: Table, row: dict, what: str) -> int:
+        try:
+            return conn.execute(table.insert().values(**row)).inserted_primary_key[0]
+        except IntegrityError:
+            # The only constraint records.py leaves to the database is the user foreign key.
+            raise ValueError(f"{what}: unknown user {row['user']!r} (store the user first)") from None
+
+    def _unknown_users(self, names: Iterable[str]) -> list[str]:
+        wanted = sorted(set(names))
+        with self.engine.connect() as conn:
+            known = set(conn.scalars(select(users.c.name).where(users.c.name.in_(wanted))))
+        return [n for n in wanted if n not in known]
+
+    # -- users ---------------------------------------------------------------------------
+    def upsert_user(self, user: User) -> None:
+        """Create the user, or update every field except created_at."""
+        with self._w.begin() as conn:
+            self._upsert(conn, users, [R.user_row(user)], keep=("created_at",))
+
+    def get_user(self, name: str) -> User | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(users).where(users.c.name == name)).first()
+        return R.to_user(row) if row else None
+
+    def list_users(self, simulated: bool | None = None) -> list[User]:
+        q = select(users).order_by(users.c.name)
+        if simulated is not None:
+            q = q.where(users.c.simulated == simulated)
+        with self.engine.connect() as conn:
+            return [R.to_user(r) for r in conn.execute(q)]
+
+    def set_preferences(self, name: str, preferences: dict[str, Any]) -> None:
+        """Replace the user's stated preferences; KeyError if there is no such user."""
+        prefs = R.jsonable("preferences", preferences)
+        with self._w.begin() as conn:
+            if conn.execute(update(users).where(users.c.name == name).values(preferences=prefs)).rowcount == 0:
+                raise KeyError(name)
+
+    # -- items ---------------------------------------------------------------------------
+    def add_item(self, item: Item) -> None:
+        self.add_items([item])
+
+    def add_items(self, batch: Iterable[Item]) -> int:
+        """Insert or replace items by id, all or none; returns how many were written."""
+        rows = [R.item_row(it) for it in batch]
+        # Within one statement the two databases disagree on a repeated key (SQLite: last
+        # wins; PostgreSQL: error), so refuse it before either sees it.
+        dup = sorted(i for i, n in Counter(r["id"] for r in rows).items() if n > 1)
+        if dup:
+            raise ValueError(f"item ids repeated within one batch: {', '.join(map(repr, dup))}")
+        if not rows:
+            return 0
+        # Unknown owners are caught by the foreign key mid-batch; the transaction then rolls
+        # back whatever part of the batch it had already written.
+        try:
+            with self._w.begin() as conn:
+                self._upsert(conn, items, rows)
+        except IntegrityError:
+            missing = self._unknown_users(r["owner"] for r in rows if r["owner"])
+            raise ValueError(f"item owner(s) {', '.join(map(repr, missing))} are not known users; "
+                             "nothing from this batch was stored") from None
+        return len(rows)
+
+    def get_item(self, item_id: str) -> Item | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(items).where(items.c.id == item_id)).first()
+        return R.to_item(row) if row else None
+
+    def list_items(self, visible_to: str | None = None, origin: str | None = None) -> list[Item]:
+        """Public items, plus `visible_to`'s private ones; oldest first."""
+        seen = items.c.visibility == "public"
+        if visible_to is not None:
+            seen = or_(seen, and_(items.c.visibility == "private", items.c.owner == visible_to))
+        q = select(items).where(seen).order_by(items.c.created_at, items.c.id)
+        if origin is not None:
+            q = q.where(items.c.origin == R.one_of("origin", origin, ORIGINS))
+        with self.engine.connect() as conn:
+            return [R.to_item(r) for r in conn.execute(q)]
+
+    def remove_item(self, item_id: str) -> bool:
+        """Delete the item row (its interactions stay: they are history); True if it existed."""
+        with self._w.begin() as conn:
+            return conn.execute(delete(items).where(items.c.id == item_id)).rowcount > 0
+
+    # -- interactions --------------------------------------------------------------------
+    def record(self, event: Interaction) -> int:
+        """Store one interaction; returns its row id."""
+        row = R.interaction_row(event)
+        with self._w.begin() as conn:
+            return self._insert(conn, interactions, row, f"{row['kind']} event")
+
+    def record_many(self, events: Iterable[Interaction]) -> int:
+        """Store many interactions in one transaction (all or none); returns how many."""
+        rows = [R.interaction_row(e) for e in events]
+        if not rows:
+            return 0
+        try:
+            with self._w.begin() as conn:
+                conn.execute(interactions.insert(), rows)
+        except IntegrityError:
+            missing = self._unknown_users(r["user"] for r in rows)
+            raise ValueError(f"interactions name unknown user(s) {', '.join(map(repr, missing))}; "
+                             "nothing from this batch was stored") from None
+        return len(rows)
+
+    def interactions(self, user: str | None = None, kinds: Iterable[str] | None = None,
+                     since: float | None = None, item_id: str | None = None) -> list[Interaction]:
+        """Matching interactions in the order they happened (time, then arrival)."""
+        q = select(interactions).order_by(interactions.c.at, interactions.c.id)
+        if user is not None:
+            q = q.where(interactions.c.user == user)
+        if kinds is not None:
+            q = q.where(interactions.c.kind.in_([R.one_of("event kind", k, EVENT_KINDS) for k in kinds]))
+        if since is not None:
+            q = q.where(interactions.c.at >= since)
+        if item_id is not None:
+            q = q.where(interactions.c.item_id == item_id)
+        with self.engine.connect() as conn:
+            return [R.to_interaction(r) for r in conn.execute(q)]
+
+    # -- misc ----------------------------------------------------------------------------
+    def count(self, table: str) -> int:
+        t = TABLES.get(R.one_of("table", table, tuple(TABLES)))
+        with self.engine.connect() as conn:
+            return conn.scalar(select(func.count()).select_from(t))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_store(url: str) -> Store:
+    """Open (creating and migrating if needed) the database at `url`, e.g. `Settings.db_url`."""
+    return Store(url)
