@@ -24,7 +24,7 @@ class Settings:
     data_dir: Path = field(default=ROOT / "data", metadata={"env": "GENEREC_DATA_DIR", "doc": "where the corpus media, index, model cache and database live"})
     database_url: str = field(default="", metadata={"env": "GENEREC_DATABASE_URL", "doc": "SQLAlchemy URL; empty = SQLite file in the data dir; `postgresql+psycopg://…` works too"})
     corpus: str = field(default="microvideo", metadata={"env": "GENEREC_CORPUS", "doc": "`microvideo` (default) or `movielens`"})
-    llm: str = field(default="llamacpp", metadata={"env": "GENEREC_LLM", "doc": "`llamacpp`, `llamacpp:fast`, `openai:<model>`, or `fake`"})
+    llm: str = field(default="llamacpp", metadata={"env": "GENEREC_LLM", "doc": "`llamacpp`, `llamacpp:fast` (0.5B), `openai:<model>`, `rules` (keyword planner, no model) or `fake`"})
     llm_model_path: str = field(default="", metadata={"env": "GENEREC_LLM_MODEL_PATH", "doc": "a GGUF file to use instead of the bundled Qwen2.5-Coder-1.5B"})
     embedder: str = field(default="minilm", metadata={"env": "GENEREC_EMBEDDER", "doc": "`minilm` (bundled), `hash` (no model, for tests), or a sentence-transformers path / hub id"})
     image_features: str = field(default="efficientnet", metadata={"env": "GENEREC_IMAGE_FEATURES", "doc": "`efficientnet` (bundled EfficientNet-Lite0) or `colour` (no model, for tests)"})

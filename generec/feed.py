@@ -50,11 +50,12 @@ class Feed:
         self.catalog = catalog
 
     def recommend(self, profile: Profile, text: str = "", image_vec: np.ndarray | None = None,
-                  k: int = 3, exclude: tuple[str, ...] = ()) -> list[Pick]:
+                  k: int = 3, exclude: tuple[str, ...] = (), include: list[str] = (), avoid: list[str] = (),
+                  real_only: bool = False) -> list[Pick]:
         cat = self.catalog
         items = cat.visible(profile.user.name)
         banned = set(profile.disliked) | set(exclude)
-        ids = [i for i in items if i not in banned and i in cat.text_index]
+        ids = [i for i in items if i not in banned and i in cat.text_index and not (real_only and items[i].origin != "human")]
         if not ids:
             return []
         T = cat.text_vectors(ids)
@@ -70,9 +71,10 @@ class Feed:
         if rejected is not None:
             parts["rejected"] = -W_DISLIKE * (T @ rejected)
         prefs = profile.user.preferences or {}
+        wanted = {"include": list(prefs.get("include", [])) + list(include), "avoid": list(prefs.get("avoid", [])) + list(avoid)}
         for key, w in (("include", W_INCLUDE), ("avoid", -W_AVOID)):
-            if prefs.get(key):
-                P = cat.embed_text(list(prefs[key]))
+            if wanted[key]:
+                P = cat.embed_text(wanted[key])
                 parts[key] = w * (T @ P.T).max(axis=1)
         recent = set(profile.shown[-3 * k:])
         parts["seen"] = -W_SEEN * np.array([i in recent for i in ids], dtype=np.float32)

@@ -2,12 +2,13 @@
 
 This is the outer layer: it validates what people send, stores messages and interactions,
 and turns a request into events (steps, picks, problems) for any front end to render.
-Until the instructor (LLM agent) lands, a turn is semantic retrieval over the message,
-ranked with the user's profile.
+A turn reads the uploads, then hands the request to the instructor, which plans it with
+the LLM and calls the retrieve / edit / create tools; impressions and messages are stored here.
 """
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from typing import Iterator
@@ -16,10 +17,15 @@ from .catalog import Catalog
 from .config import ROOT, Settings
 from .events import Event, Problem, Say, ShowItem, Step
 from .feed import Feed
+from .instructor.planner import Planner
+from .instructor.tools import Deps
+from .instructor.turn import Instructor
+from .llm import LLMUnavailable, load_llm
 from .profile import build_profile
 from .types import EVENT_KINDS, Interaction, User
 from .uploads import read_uploads
 
+log = logging.getLogger("generec")
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_TEXT = 2000
 
@@ -43,6 +49,22 @@ class GeneRec:
         self.store = store or open_store(settings.db_url)
         self.catalog = catalog or Catalog(settings, self.store)
         self.feed = Feed(self.catalog)
+        self.editor = None    # set when the AI editor is available: (deps, item_id, op, args) -> dict
+        self.creator = None   # set when the AI creator is available: (deps, args) -> dict
+        self._instructor = None
+
+    @property
+    def instructor(self) -> Instructor:
+        """Built on first use: loading the LLM costs seconds the corpus build doesn't need."""
+        if self._instructor is None:
+            llm = None
+            if self.settings.llm != "rules":
+                try:
+                    llm = load_llm(self.settings)
+                except LLMUnavailable as exc:
+                    log.warning("LLM unavailable, planning with keyword rules: %s", exc)
+            self._instructor = Instructor(Planner(llm))
+        return self._instructor
 
     # -- users -------------------------------------------------------------
     def user(self, name: str, create: bool = False) -> User:
@@ -100,24 +122,28 @@ class GeneRec:
             yield Step(title, detail, seconds=secs)
         for p in seen.problems:
             yield Problem(p)
-        query = " ".join([text] + seen.text_parts).strip()
-        image_vec = seen.image_vector()
-        if not query and image_vec is None:
+        if not text and not seen.text_parts and seen.image_vector() is None:
             yield Say("I couldn't use anything in that message. Try typing what you'd like to see.")
             return
-        yield Step("Understood", f"looking for: {query or 'things like your picture'}", seconds=time.perf_counter() - t_start)
-        t0 = time.perf_counter()
-        prof = build_profile(self.store, user.name)
-        picks = self.feed.recommend(prof, query, image_vec, k=self.settings.top_k)
-        yield Step("Searched the corpus", f"{len(self.catalog.text_index)} items ranked for {user.display or user.name}", seconds=time.perf_counter() - t0)
-        if not picks:
-            yield Say("I have nothing left to show you for that: you have turned down everything that fits. Try another request.")
-            return
-        for p in picks:
-            self.store.record(Interaction(user=user.name, item_id=p.item.id, kind="impression", session=session))
-            badge = {"ai_created": "AI-generated", "ai_edited": "AI-edited"}.get(p.item.origin, "")
-            yield ShowItem(p.item, p.why, self.catalog.path(p.item.media_path), self.catalog.path(p.item.cover_path) if p.item.cover_path else None, badge)
-        self.store.add_message(user.name, session, "assistant", json.dumps([p.item.id for p in picks]), {"kind": "picks"})
+        upload = "video" if seen.video else "image" if seen.image_vecs else "audio" if files else None
+        deps = Deps(store=self.store, catalog=self.catalog, feed=self.feed, settings=self.settings, user=user.name,
+                    session=session, shown=self.last_shown(user.name, session), image_vec=seen.image_vector(),
+                    upload_video=str(seen.video) if seen.video else None, editor=self.editor, creator=self.creator)
+        heard = " ".join(t for t in seen.text_parts if seen.notes and seen.notes[0][0] == "Heard you")
+        shown_now = []
+        for ev in self.instructor.run(deps, " ".join(x for x in (text, heard) if x), seen.text_parts, upload):
+            if isinstance(ev, ShowItem):
+                self.store.record(Interaction(user=user.name, item_id=ev.item.id, kind="impression", session=session))
+                shown_now.append(ev.item.id)
+            yield ev
+        if shown_now:
+            self.store.add_message(user.name, session, "assistant", json.dumps(shown_now), {"kind": "picks"})
+
+    def last_shown(self, user: str, session: str) -> list[str]:
+        for m in reversed(self.store.messages(user, session, limit=50)):
+            if m.role == "assistant" and (m.meta or {}).get("kind") == "picks":
+                return json.loads(m.content)
+        return []
 
 
 def load_personas() -> list[dict]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Recommender
+from .matrix import active_items
 
 
 class ALS(Recommender):
@@ -30,12 +31,15 @@ class ALS(Recommender):
         X.eliminate_zeros()
         n_items = X.shape[1]
         if X.nnz == 0:
-            self.U = np.zeros((X.shape[0], self.factors), np.float32)
-            self.V = np.zeros((n_items, self.factors), np.float32)
+            self.U = np.zeros((X.shape[0], 2), np.float32)
+            self.V = np.zeros((n_items, 2), np.float32)
             return
         # implicit runs its own threads; a multithreaded BLAS underneath would oversubscribe the cores.
+        # More factors than ~a quarter of the items lets ALS memorise each user's row and say
+        # nothing about unseen items (a small catalogue, e.g. a fresh corpus): cap them.
+        factors = max(2, min(self.factors, len(active_items(X)) // 4))
         with threadpool_limits(1, "blas"):
-            model = AlternatingLeastSquares(factors=self.factors, regularization=self.l2, alpha=self.alpha,
+            model = AlternatingLeastSquares(factors=factors, regularization=self.l2, alpha=self.alpha,
                                             iterations=self.iterations, random_state=self.seed,
                                             num_threads=self.threads, calculate_training_loss=False)
             model.fit(X, show_progress=False)

@@ -192,13 +192,20 @@ class Recommender:
 
     def recommend(self, user_id: Hashable, k: int = 10, request_vector: np.ndarray | None = None,
                   exclude: Iterable[Hashable] = (), preferences: Preferences | None = None,
-                  exclude_seen: bool = True) -> list[tuple[Hashable, float]]:
+                  exclude_seen: bool = True, diversity: float = 0.0) -> list[tuple[Hashable, float]]:
+        """Top-k (item id, score) for a user, known or not; `diversity` in [0, 1] turns on MMR."""
         u = self.users.get(user_id)
         u = -1 if u is None else u
         scores = self.score_users(np.array([u]))[0] if len(self.items) else np.zeros(0, np.float32)
         banned = set(self.row(u)) if (exclude_seen and u >= 0) else set()
         banned.update(j for j in self.items.lookup(exclude).tolist() if j >= 0)
-        return self._top(scores, k, banned, request_vector, preferences)
+        if diversity <= 0 or self.item_vectors is None:
+            return self._top(scores, k, banned, request_vector, preferences)
+        from .rerank import mmr
+
+        # Re-rank a deeper pool than k, so there is something different to pick from.
+        pool = self._top(scores, max(5 * k, 50), banned, request_vector, preferences)
+        return mmr(pool, self.item_vectors[self.items.lookup([i for i, _ in pool])], k, diversity)
 
     def similar_items(self, item_id: Hashable, k: int = 10) -> list[tuple[Hashable, float]]:
         """Items a user who liked only `item_id` would get; popularity for an unknown id."""

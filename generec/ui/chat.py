@@ -25,6 +25,10 @@ INTRO = ("**GeneRec** finds, and soon edits and makes, short videos for you. Tel
 def _to_messages(ev, history: list, item_map: dict) -> None:
     if isinstance(ev, Step):
         took = f" · {ev.seconds:.2f} s" if ev.seconds is not None else ""
+        last = history[-1] if history else None
+        meta = getattr(last, "metadata", None) or {}
+        if meta.get("status") == "pending" and meta.get("title", "").startswith(ev.title):
+            history.pop()  # the pending step is finished: show its result in its place
         history.append(gr.ChatMessage(role="assistant", content=ev.detail or "…", metadata={"title": f"{ev.title}{took}", "status": "done" if ev.status != "pending" else "pending"}))
     elif isinstance(ev, Say):
         history.append(gr.ChatMessage(role="assistant", content=ev.text))

@@ -1,0 +1,138 @@
+"""Shot index: the corpus videos cut into shots, each searchable by text and by look.
+
+A shot boundary is where the colour histogram of consecutive frames (sampled at 4 fps)
+jumps; shots longer than `MAX_SHOT_S` are split. Each shot keeps its middle frame's image
+feature and labels (the image model of the settings) and a text vector of its item's text
+plus those labels. Only public, human-made corpus items are indexed: created items never
+feed later creations, and nobody's private item shows up in another user's video.
+The index is built once and cached in `<data>/creator/`, keyed by the corpus content.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from PIL import Image
+
+SAMPLE_FPS = 4.0
+CUT_DISTANCE = 0.45     # L1 distance between 64-bin colour histograms (range 0..2) that marks a cut
+MIN_SHOT_S, MAX_SHOT_S = 1.0, 8.0
+
+
+@dataclass
+class Shot:
+    item_id: str
+    start: float
+    end: float
+    labels: list[str]
+    title: str
+    licence: str
+    attribution: str
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+def _frames(path: Path, width: int = 224):
+    import imageio_ffmpeg
+
+    import logging
+
+    logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)  # it warns that we scale, which we mean to
+    gen = imageio_ffmpeg.read_frames(str(path), output_params=["-vf", f"fps={SAMPLE_FPS},scale={width}:-2"])
+    try:
+        meta = next(gen)
+        w, h = meta["size"]
+        for raw in gen:
+            yield np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 3)
+    finally:
+        gen.close()
+
+
+def _hist(frame: np.ndarray) -> np.ndarray:
+    q = frame[::2, ::2].astype(np.int32) // 64
+    h = np.bincount((q[..., 0] * 16 + q[..., 1] * 4 + q[..., 2]).ravel(), minlength=64).astype(np.float32)
+    return h / h.sum()
+
+
+def cut_points(hists: list[np.ndarray], fps: float = SAMPLE_FPS) -> list[tuple[float, float]]:
+    """(start, end) seconds of each shot from per-frame histograms."""
+    n = len(hists)
+    if n == 0:
+        return []
+    cuts = [0]
+    for i in range(1, n):
+        if np.abs(hists[i] - hists[i - 1]).sum() > CUT_DISTANCE and (i - cuts[-1]) / fps >= MIN_SHOT_S:
+            cuts.append(i)
+    if len(cuts) > 1 and (n - cuts[-1]) / fps < MIN_SHOT_S:
+        cuts[-1] = n  # a stub at the very end joins the shot before it
+    else:
+        cuts.append(n)
+    spans = []
+    for a, b in zip(cuts, cuts[1:]):
+        start, end = a / fps, b / fps
+        while end - start > MAX_SHOT_S + MIN_SHOT_S:
+            spans.append((start, start + MAX_SHOT_S))
+            start += MAX_SHOT_S
+        spans.append((start, end))
+    return spans
+
+
+def detect_shots(path: Path) -> tuple[list[tuple[float, float]], list[Image.Image]]:
+    """Shot spans and each shot's middle frame (224 px wide)."""
+    frames = list(_frames(path))
+    spans = cut_points([_hist(f) for f in frames])
+    mids = [Image.fromarray(frames[min(len(frames) - 1, int((a + b) / 2 * SAMPLE_FPS))]) for a, b in spans]
+    return spans, mids
+
+
+class ShotIndex:
+    def __init__(self, shots: list[Shot], text_vecs: np.ndarray, image_vecs: np.ndarray, paths: dict[str, Path]):
+        self.shots, self.text_vecs, self.image_vecs, self.paths = shots, text_vecs, image_vecs, paths
+
+    def __len__(self) -> int:
+        return len(self.shots)
+
+    @staticmethod
+    def usable(items) -> list:
+        return [it for it in items if it.origin == "human" and it.visibility == "public" and it.media_path]
+
+    @classmethod
+    def open(cls, items, path_of: Callable[[str], Path], embedder, image_model, cache_dir: Path,
+             log: Callable[[str], None] = lambda s: None) -> "ShotIndex":
+        items = sorted(cls.usable(items), key=lambda it: it.id)
+        paths = {it.id: path_of(it.media_path) for it in items}
+        items = [it for it in items if paths[it.id].exists()]
+        key = hashlib.blake2b(json.dumps([embedder.name, image_model.name] + [
+            [it.id, it.media_path, paths[it.id].stat().st_size, it.text()] for it in items]).encode(), digest_size=8).hexdigest()
+        meta, arrays = Path(cache_dir) / f"shots-{key}.json", Path(cache_dir) / f"shots-{key}.npz"
+        if meta.exists() and arrays.exists():
+            data = np.load(arrays)
+            shots = [Shot(**s) for s in json.loads(meta.read_text())]
+            return cls(shots, data["text"], data["image"], paths)
+        shots, texts, images = [], [], []
+        for it in items:
+            spans, mids = detect_shots(paths[it.id])
+            res = image_model.analyse(mids, top=3)
+            for (a, b), labels in zip(spans, res.labels):
+                # EfficientNet guesses wildly on cartoons and abstract art; keep only confident labels.
+                names = [n for n, p in labels if p >= 0.3]
+                shots.append(Shot(it.id, round(a, 2), round(b, 2), names, it.title, it.licence, it.attribution))
+                texts.append(f"{it.text()} In this shot: {', '.join(names) or 'no clear object'}.")
+            images.append(res.features)
+            log(f"shots {it.id}: {len(spans)}")
+        text_vecs = embedder.encode(texts) if texts else np.zeros((0, embedder.dim), np.float32)
+        image_vecs = np.concatenate(images) if images else np.zeros((0, image_model.dim), np.float32)
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        for old in Path(cache_dir).glob("shots-*"):
+            old.unlink()
+        np.savez(arrays.with_suffix(".tmp.npz"), text=text_vecs, image=image_vecs)
+        os.replace(arrays.with_suffix(".tmp.npz"), arrays)
+        meta.write_text(json.dumps([asdict(s) for s in shots]))
+        return cls(shots, text_vecs, image_vecs, paths)

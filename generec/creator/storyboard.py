@@ -1,0 +1,141 @@
+"""The script stage: a storyboard (title + 3-6 scenes) written by the LLM or filled from templates.
+
+The LLM only fills a JSON schema whose every string has a maxLength, so a small local model
+cannot run on. Small models still repeat themselves, so its answer is checked
+(`problems`): empty or over-long fields, repeated or near-identical lines, stuttering words.
+When there is no LLM, or its answer fails the check or the call fails, `template_storyboard`
+writes one from the request's topic, mood and the viewer's tastes; the storyboard records
+which path made it and why.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from ..config import ROOT
+
+MIN_SCENES, MAX_SCENES = 3, 6
+LIMITS = {"title": 48, "narration": 110, "visual": 80, "on_screen": 28}
+MAX_WORDS = 20
+
+
+@dataclass
+class Scene:
+    narration: str
+    visual: str
+    on_screen: str
+
+
+@dataclass
+class Storyboard:
+    title: str
+    scenes: list[Scene]
+    source: str = "template"          # "llm" or "template"
+    note: str = ""                    # why the template was used, when it was
+    model: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict, **extra) -> "Storyboard":
+        scenes = [Scene(_clean(s.get("narration", "")), _clean(s.get("visual", "")), _clean(s.get("on_screen", "")))
+                  for s in d.get("scenes", []) if isinstance(s, dict)]
+        return cls(_clean(d.get("title", "")), scenes, **extra)
+
+
+def schema(n_scenes: int | None = None) -> dict:
+    """JSON schema for the LLM; `n_scenes` pins the count, else 3-6."""
+    def text(name: str, lo: int) -> dict:
+        return {"type": "string", "minLength": lo, "maxLength": LIMITS[name]}
+    scene = {"type": "object", "properties": {"narration": text("narration", 8), "visual": text("visual", 3),
+                                              "on_screen": text("on_screen", 1)},
+             "required": ["narration", "visual", "on_screen"], "additionalProperties": False}
+    lo, hi = (n_scenes, n_scenes) if n_scenes else (MIN_SCENES, MAX_SCENES)
+    return {"type": "object", "properties": {"title": text("title", 3),
+                                             "scenes": {"type": "array", "items": scene, "minItems": lo, "maxItems": hi}},
+            "required": ["title", "scenes"], "additionalProperties": False}
+
+
+def _clean(s) -> str:
+    s = re.sub(r"[#*_`\"“”]|https?://\S+", "", str(s or ""))
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def _words(s: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+", s.lower())
+
+
+def _similar(a: str, b: str) -> float:
+    wa, wb = set(_words(a)), set(_words(b))
+    return len(wa & wb) / max(1, len(wa | wb))
+
+
+def problems(sb: Storyboard, n_scenes: int | None = None) -> list[str]:
+    """Everything wrong with a storyboard; empty means usable."""
+    out = []
+    if not sb.title or len(sb.title) > LIMITS["title"]:
+        out.append("title empty or too long")
+    if not MIN_SCENES <= len(sb.scenes) <= MAX_SCENES or (n_scenes and len(sb.scenes) != n_scenes):
+        out.append(f"{len(sb.scenes)} scenes")
+    for i, sc in enumerate(sb.scenes, 1):
+        for name in ("narration", "visual", "on_screen"):
+            value = getattr(sc, name)
+            if not _words(value):
+                out.append(f"scene {i}: empty {name}")
+            elif len(value) > LIMITS[name]:
+                out.append(f"scene {i}: {name} longer than {LIMITS[name]} characters")
+        w = _words(sc.narration)
+        if len(w) > MAX_WORDS:
+            out.append(f"scene {i}: narration has {len(w)} words")
+        grams = [tuple(w[j:j + 2]) for j in range(len(w) - 1)]
+        if len(grams) != len(set(grams)) or any(a == b for a, b in zip(w, w[1:])):
+            out.append(f"scene {i}: narration repeats itself")
+    for name, limit in (("narration", 0.6), ("visual", 0.75), ("on_screen", 0.99)):
+        lines = [getattr(s, name) for s in sb.scenes]
+        for i in range(len(lines)):
+            for j in range(i + 1, len(lines)):
+                if _similar(lines[i], lines[j]) >= limit:
+                    out.append(f"scenes {i + 1} and {j + 1}: repeated {name}")
+    starts = [tuple(_words(s.narration)[:3]) for s in sb.scenes]
+    if len(starts) != len(set(starts)):
+        out.append("narration lines start the same way")
+    return out
+
+
+def _prompt(name: str, **values) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(str(ROOT / "prompts")), undefined=StrictUndefined,
+                      keep_trailing_newline=False, autoescape=False)
+    return env.get_template(name).render(**values).strip()
+
+
+def max_words(guidance: dict) -> int:
+    # ~2.6 spoken words per second over what is left after the 1.2 s title card.
+    per_scene = (guidance["duration_s"] - 1.2) / guidance["scenes"]
+    return max(6, min(MAX_WORDS, int(per_scene * 2.6)))
+
+
+def write_storyboard(guidance: dict, profile_hint: dict, llm=None, max_tokens: int = 480) -> Storyboard:
+    """The LLM's storyboard when it passes the checks, else the template's (with the reason)."""
+    from .templates import template_storyboard
+
+    n = guidance["scenes"]
+    if llm is None:
+        return template_storyboard(guidance, profile_hint, note="no LLM configured")
+    system = _prompt("creator_storyboard_system.j2")
+    user = _prompt("creator_storyboard_user.j2", request=guidance["request"], topic=guidance["topic"],
+                   mood=guidance["mood"], n_scenes=n, max_words=max_words(guidance),
+                   likes=list(profile_hint.get("likes", []))[:4], avoids=list(profile_hint.get("avoids", []))[:3])
+    model = str(getattr(llm, "name", type(llm).__name__))
+    try:
+        raw = llm.json(system, user, schema(n), max_tokens=max_tokens)
+    except Exception as exc:  # any backend failure: the template still gives the user a video
+        return template_storyboard(guidance, profile_hint, note=f"LLM call failed ({type(exc).__name__}: {str(exc)[:120]})")
+    sb = Storyboard.from_dict(raw if isinstance(raw, dict) else {}, source="llm", model=model)
+    bad = problems(sb, n)
+    if bad:
+        return template_storyboard(guidance, profile_hint, note="LLM storyboard rejected: " + "; ".join(bad[:4]))
+    return sb
+

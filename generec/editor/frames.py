@@ -1,0 +1,91 @@
+"""Decoding a video into a small, evenly timed frame stream, and judging which frames are usable.
+
+One ffmpeg process decodes the whole video once into raw RGB through a pipe (no temp files):
+shot detection, thumbnail candidates and clip descriptions all read this stream. The
+judgements (black, blurred, in a transition) are relative to the video itself, so a flat
+animation is not called blurred just because it has few edges.
+"""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..media import Probe, ffmpeg
+from .base import EditError
+
+
+@dataclass
+class Frames:
+    times: np.ndarray     # (n,) seconds
+    rgb: np.ndarray       # (n, h, w, 3) uint8
+    fps: float
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+def read_frames(path: Path, info: Probe, fps: float = 4.0, width: int = 224, start: float = 0.0, length: float | None = None) -> Frames:
+    height = max(2, int(round(width * info.height / max(info.width, 1) / 2)) * 2)
+    args = [ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin"]
+    if start > 0:
+        args += ["-ss", f"{start:.3f}"]
+    args += ["-i", str(path)]
+    if length:
+        args += ["-t", f"{length:.3f}"]
+    args += ["-an", "-vf", f"fps={fps},scale={width}:{height}:flags=area", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    res = subprocess.run(args, capture_output=True)
+    size = width * height * 3
+    n = len(res.stdout) // size
+    if n == 0:
+        msg = res.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no frames"]
+        raise EditError(f"{Path(path).name}: no frame could be decoded ({msg[0][:160]}); the file may be corrupt")
+    rgb = np.frombuffer(res.stdout[: n * size], np.uint8).reshape(n, height, width, 3)
+    return Frames(start + np.arange(n) / fps, rgb, fps)
+
+
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """(n, h, w) float32 grey levels from (n, h, w, 3) RGB."""
+    return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
+
+
+def sharpness(grey: np.ndarray) -> np.ndarray:
+    """Variance of a 4-neighbour Laplacian per frame: low when the frame is blurred."""
+    g = grey.astype(np.float32)
+    lap = 4 * g[:, 1:-1, 1:-1] - g[:, :-2, 1:-1] - g[:, 2:, 1:-1] - g[:, 1:-1, :-2] - g[:, 1:-1, 2:]
+    return lap.reshape(len(g), -1).var(axis=1)
+
+
+@dataclass
+class Usability:
+    black: np.ndarray       # bool per frame: too dark (or washed out) to show
+    blurred: np.ndarray     # bool: much softer than this video's typical frame
+    transition: np.ndarray  # bool: at a cut, or mid-fade/dissolve (unlike both neighbours)
+    sharp: np.ndarray       # Laplacian variance per frame
+
+    @property
+    def usable(self) -> np.ndarray:
+        return ~(self.black | self.blurred | self.transition)
+
+
+def judge(frames: Frames, cuts: list[float], diffs: np.ndarray) -> Usability:
+    """`cuts` are shot-boundary times and `diffs[i]` the change from frame i-1 to i (see shots)."""
+    grey = luma(frames.rgb.astype(np.float32))
+    mean = grey.reshape(len(grey), -1).mean(axis=1)
+    black = (mean < 24) | (mean > 245)
+    sharp = sharpness(grey)
+    typical = float(np.median(sharp[~black])) if (~black).any() else 0.0
+    # Only meaningful when the video has texture at all; flat colour fields have none to lose.
+    blurred = sharp < 0.3 * typical if typical > 20 else np.zeros(len(grey), bool)
+    step = 1.0 / frames.fps
+    transition = np.zeros(len(grey), bool)
+    for c in cuts:  # the frame at a cut and the one before it may be half-old, half-new
+        transition |= np.abs(frames.times - c) < 0.5 * step + 1e-6
+        transition |= np.abs(frames.times - (c - step)) < 1e-6
+    if len(diffs) > 2:
+        nxt = np.append(diffs[1:], 0.0)
+        level = max(float(np.median(diffs)) * 4, 0.08)
+        transition |= (diffs > level) & (nxt > level)  # differs from both neighbours: a fade or wipe
+    return Usability(black, blurred, transition, sharp)

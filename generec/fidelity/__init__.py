@@ -1,0 +1,1 @@
+"""Fidelity checks (issue 7)."""

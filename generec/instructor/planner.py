@@ -1,0 +1,65 @@
+"""The planner: one LLM call, constrained by the guidance schema, per request.
+
+The system prompt and few-shot examples are a fixed prefix (llama.cpp reuses its evaluated
+cache across calls); only the short request part changes. Unreadable output is retried once
+with the reason; a second failure falls back to the keyword planner, and the step says so.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..config import ROOT
+from ..llm.base import LLMError
+from ..prompts import render
+from .guidance import Guidance, GuidanceError, schema
+from .rules import plan_by_rules
+
+MAX_TEXT = 600
+
+
+@dataclass
+class Plan:
+    guidance: Guidance
+    source: str          # "llm", "llm-retry", or "rules" (and why)
+
+
+class Planner:
+    def __init__(self, llm=None):
+        self.llm = llm       # None: keyword rules only
+
+    @cached_property
+    def system(self) -> str:
+        return render("instructor_system.j2")
+
+    @cached_property
+    def examples(self) -> list[tuple[str, str]]:
+        out = []
+        for line in (ROOT / "prompts" / "instructor_examples.jsonl").read_text().splitlines():
+            if line.strip():
+                ex = json.loads(line)
+                shown = [{"title": t} for t in ex.get("shown", [])]
+                user = render("instructor_request.j2", text=ex["text"], shown=shown, upload=ex.get("upload"))
+                out.append((user, Guidance.parse(ex["guidance"]).compact()))
+        return out
+
+    def request_text(self, text: str, shown: list[dict], upload: str | None) -> str:
+        # titles come from our own corpus but are clipped anyway; the user's text is bounded
+        safe_shown = [{"title": str(s.get("title", ""))[:60]} for s in shown[-5:]]
+        return render("instructor_request.j2", text=text[:MAX_TEXT], shown=safe_shown, upload=upload)
+
+    def plan(self, text: str, shown: list[dict] | None = None, upload: str | None = None) -> Plan:
+        shown = shown or []
+        if self.llm is None:
+            return Plan(plan_by_rules(text, shown, upload), "rules")
+        user = self.request_text(text, shown, upload)
+        problem = ""
+        for attempt in range(2):
+            ask = user if not problem else f"{user}\n(Your previous answer was unusable: {problem}. Answer with valid JSON.)"
+            try:
+                raw = self.llm.json(self.system, ask, schema(), max_tokens=96, examples=self.examples)
+                return Plan(Guidance.parse(raw), "llm" if attempt == 0 else "llm-retry")
+            except (LLMError, GuidanceError) as exc:
+                problem = str(exc)[:120]
+        return Plan(plan_by_rules(text, shown, upload), f"rules (the model failed twice: {problem})")

@@ -1,0 +1,65 @@
+"""A keyword planner: guidance from cue words, with no model.
+
+It is the fallback when the LLM is unavailable or fails twice, the `rules` backend for fast
+tests, and a baseline in `bench instructor`. It knows the same conventions as the prompt.
+"""
+from __future__ import annotations
+
+import re
+
+from .guidance import Guidance
+
+CREATE = r"\b(make|generate|create|produce|render|compose)\b(?!.*\b(look|cover|thumbnail|shorter|faster|slower|subtitles?|captions?)\b)|\bnew (video|clip)\b"
+EDIT_OPS = [
+    ("thumbnail", r"\b(cover|thumbnail|poster|preview image)\b"),
+    ("caption", r"\b(subtitles?|captions?|retitle|rename|title|description)\b"),
+    ("clip", r"\b(cut|trim|shorten|shorter|split|highlights?|clips? about|parts? about|excerpt)\b"),
+    ("restyle", r"\b(look|filter|vintage|noir|black and white|sepia|warm(er)?|vivid|cartoon|sketch|faster|slow ?motion|slower|speed|vertical|9:16|colou?rs?)\b"),
+]
+REF = r"\b(that one|this one|the (first|second|third|last|long|short) one|the [a-z]+ (video|clip)|my (video|clip|upload)|this (video|clip|picture|photo)|\bit\b)"
+CHAT = r"^\s*(hi|hello|hey|thanks|thank you|how (does|do)|what (is|are|can)|who are you|bye)\b"
+INJECT = r"\b(ignore (your|all|the|previous|any)\b.*\b(instructions|rules)|system prompt|password|other users?'?s?\b|user \w+'s|\w+'s (history|profile|likes))"
+MOODS = ["calm", "relaxing", "soothing", "funny", "energetic", "sad", "cheerful", "scary", "peaceful", "happy", "exciting", "chill", "cozy"]
+STYLES = ["vintage", "noir", "cartoon", "watercolor", "warm", "vivid", "sketch", "cinematic", "retro", "black and white", "sepia"]
+FILLER = set("a an the me some something show find give i want would like to watch video videos clip clips please with of about for can you could my im i'm just any more".split())
+
+
+def _words_after(pattern: str, text: str) -> list[str]:
+    return [m.strip() for m in re.findall(pattern, text) if m.strip()][:5]
+
+
+def plan_by_rules(text: str, shown: list | None = None, upload: str | None = None) -> Guidance:
+    t = " " + (text or "").lower().strip() + " "
+    g = Guidance()
+    if re.search(INJECT, t):
+        g.action = "chat"
+        return g
+    if re.search(CHAT, t.strip()) and not re.search(r"\b(video|clip|show|find|watch)\b", t.replace("history", "")):
+        g.action = "chat"
+        return g
+    ref = re.search(REF, t)
+    g.item_ref = ref.group(0).strip() if ref else None
+    op = next((name for name, pat in EDIT_OPS if re.search(pat, t)), None)
+    if re.search(CREATE, t) and not (ref and op):
+        g.action = "create"
+    elif op and (ref or upload == "video" or re.search(r"\b(edit|change|turn)\b", t)):
+        g.action, g.edit_op = "edit", op
+    else:
+        g.action = "retrieve"
+    g.mood = next((m for m in MOODS if re.search(rf"\b{m}\b", t)), None)
+    g.style = next((s for s in STYLES if re.search(rf"\b{s}\b", t)), None)
+    d = re.search(r"(\d+)\s*(s|sec|secs|seconds?)\b|(\d+)\s*(min|minutes?)\b|\b(a|one) minute\b|half a minute", t)
+    if d:
+        g.duration_s = float(d.group(1)) if d.group(1) else float(d.group(3)) * 60 if d.group(3) else 60.0 if d.group(5) else 30.0
+    g.avoid = _words_after(r"\b(?:no|without|less|not|avoid|stop showing)\s+([a-z ]+?)(?=[,.!?]| and | but |$| please)", t)
+    g.include = _words_after(r"\b(?:with|more)\s+([a-z ]+?)(?=[,.!?]| and | but |$| please)", t)
+    about = re.search(r"\babout ([a-z ]+?)(?=[,.!?]| with | in \d|$| please)", t)
+    words = [w for w in re.findall(r"[a-z]+", about.group(1) if about else t) if w not in FILLER and w != g.mood and w != g.style]
+    skip = {w for part in g.avoid + g.include for w in part.split()} | {w for _, p in EDIT_OPS for w in re.findall(r"[a-z]+", p)}
+    words = [w for w in words if w not in skip and w not in {"make", "generate", "create", "new", "no", "less", "without", "one", "that", "this"}]
+    ref_words = set(re.findall(r"[a-z]+", g.item_ref or ""))
+    words = [w for w in words if w not in ref_words and w not in {"add", "put", "change", "turn", "look"}]
+    g.query = " ".join(words[:5]) or None
+    if g.action == "retrieve" and g.include and (not g.query or g.query in " ".join(g.include)):
+        g.query, g.include = " ".join(g.include), []   # "something calm with animals": animals is the topic
+    return g

@@ -1,0 +1,114 @@
+"""The tools the instructor calls: typed, bounded LangChain tools that return data, never UI.
+
+Tools are built per turn around `Deps` (who is asking, what they were shown), so the user
+is never an argument the model can set: a tool cannot read another user's profile or
+history. Edit and create report "unavailable" until an editor/creator is plugged in.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+from langchain_core.tools import StructuredTool
+from pydantic import BaseModel, Field, constr
+
+from ..profile import build_profile
+from .guidance import MAX_ITEM, MAX_LIST, MAX_STR
+
+Short = constr(strip_whitespace=True, max_length=MAX_ITEM)
+ItemId = constr(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")
+
+
+@dataclass
+class Deps:
+    store: Any
+    catalog: Any
+    feed: Any
+    settings: Any
+    user: str
+    session: str
+    shown: list[str] = field(default_factory=list)
+    image_vec: Any = None
+    upload_video: str | None = None
+    editor: Callable[..., dict] | None = None    # (deps, item_id, op, args) -> result dict
+    creator: Callable[..., dict] | None = None   # (deps, args) -> result dict
+
+
+class RecommendArgs(BaseModel):
+    query: str = Field("", max_length=MAX_STR, description="what to look for")
+    include: list[Short] = Field(default_factory=list, max_length=MAX_LIST)
+    avoid: list[Short] = Field(default_factory=list, max_length=MAX_LIST)
+    k: int = Field(3, ge=1, le=6)
+
+
+class EditArgs(BaseModel):
+    item_id: ItemId
+    op: Literal["clip", "thumbnail", "restyle", "caption"]
+    style: str | None = Field(None, max_length=MAX_STR)
+    query: str | None = Field(None, max_length=MAX_STR)
+    duration_s: float | None = Field(None, gt=0, le=600)
+
+
+class CreateArgs(BaseModel):
+    query: str = Field(..., min_length=1, max_length=MAX_STR)
+    style: str | None = Field(None, max_length=MAX_STR)
+    mood: str | None = Field(None, max_length=MAX_STR)
+    duration_s: float | None = Field(None, gt=0, le=120)
+    include: list[Short] = Field(default_factory=list, max_length=MAX_LIST)
+    avoid: list[Short] = Field(default_factory=list, max_length=MAX_LIST)
+
+
+class PreferenceArgs(BaseModel):
+    include: list[Short] = Field(default_factory=list, max_length=MAX_LIST)
+    avoid: list[Short] = Field(default_factory=list, max_length=MAX_LIST)
+    real_only: bool | None = None
+
+
+def make_tools(deps: Deps) -> dict[str, StructuredTool]:
+    def recommend(query: str = "", include: list[str] = (), avoid: list[str] = (), k: int = 3) -> dict:
+        prof = build_profile(deps.store, deps.user)
+        real_only = bool((prof.user.preferences or {}).get("real_only"))
+        picks = deps.feed.recommend(prof, query, deps.image_vec, k=k, include=list(include), avoid=list(avoid), real_only=real_only)
+        return {"items": [{"id": p.item.id, "title": p.item.title, "why": p.why, "score": round(p.score, 3),
+                           "relevance": round(p.parts.get("request", p.parts.get("image", 0.0)), 3)} for p in picks],
+                "rejection_streak": prof.rejection_streak, "real_only": real_only}
+
+    def edit_item(item_id: str, op: str, style: str | None = None, query: str | None = None, duration_s: float | None = None) -> dict:
+        if item_id not in deps.catalog.visible(deps.user):
+            return {"status": "error", "message": f"there is no item {item_id!r} you can see"}
+        if deps.editor is None:
+            return {"status": "unavailable", "message": "the AI editor is not available yet"}
+        return deps.editor(deps, item_id, op, {"style": style, "query": query, "duration_s": duration_s})
+
+    def create_item(query: str, style: str | None = None, mood: str | None = None, duration_s: float | None = None,
+                    include: list[str] = (), avoid: list[str] = ()) -> dict:
+        if deps.creator is None:
+            return {"status": "unavailable", "message": "the AI creator is not available yet"}
+        return deps.creator(deps, {"query": query, "style": style, "mood": mood, "duration_s": duration_s,
+                                   "include": list(include), "avoid": list(avoid)})
+
+    def get_preferences() -> dict:
+        u = deps.store.get_user(deps.user)
+        return dict(u.preferences or {}) if u else {}
+
+    def update_preferences(include: list[str] = (), avoid: list[str] = (), real_only: bool | None = None) -> dict:
+        prefs = get_preferences()
+        inc, av = list(prefs.get("include", [])), list(prefs.get("avoid", []))
+        for w in include:
+            av = [a for a in av if a != w]
+            inc = [x for x in inc if x != w] + [w]
+        for w in avoid:
+            inc = [x for x in inc if x != w]
+            av = [a for a in av if a != w] + [w]
+        prefs.update(include=inc[-10:], avoid=av[-10:])
+        if real_only is not None:
+            prefs["real_only"] = bool(real_only)
+        deps.store.set_preferences(deps.user, prefs)
+        return prefs
+
+    specs = [(recommend, RecommendArgs, "Find existing videos for the user's request, ranked with their profile."),
+             (edit_item, EditArgs, "Repurpose an existing video: clip, thumbnail, restyle or caption."),
+             (create_item, CreateArgs, "Make a brand-new short video for the user."),
+             (get_preferences, None, "Read the current user's stated preferences."),
+             (update_preferences, PreferenceArgs, "Remember what the current user wants more or less of.")]
+    return {f.__name__: StructuredTool.from_function(func=f, name=f.__name__, description=d, args_schema=a) for f, a, d in specs}

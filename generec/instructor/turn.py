@@ -1,0 +1,134 @@
+"""One chat turn, as events: read the request, plan it, call the right tool, show the result.
+
+The first event is a pending step emitted before any model runs, so the chat moves at once.
+Failures the user can fix (an unresolvable "that one", a bad argument) become plain
+answers; generation is offered, never run silently, after a run of rejections or when
+nothing relevant is found, unless the user switched to real items only.
+"""
+from __future__ import annotations
+
+import re
+import time
+from typing import Iterator
+
+from pydantic import ValidationError
+
+from ..events import Event, Problem, Say, ShowItem, Step
+from .guidance import Guidance
+from .planner import Planner
+from .refs import resolve
+from .rules import INJECT
+from .tools import Deps, make_tools
+
+OFFER_AFTER_REJECTIONS = 3
+MIN_RELEVANCE = 0.25
+STANDING = re.compile(r"\b(i (don'?t|do not|never) (like|want|enjoy)|i (love|like|enjoy|hate)|less|more|no more|stop showing|from now on|in general|always)\b")
+HELP = ("I recommend short videos and can change or make them. Try “something calm with animals”, "
+        "“make the second one look vintage”, “cut the long one into clips about music”, or "
+        "“make me a video about rainy nights in the city”. 👍/👎 teach me your taste.")
+
+
+def describe(g: Guidance) -> str:
+    bits = [g.action + (f" · {g.edit_op}" if g.edit_op else "")]
+    for k in ("query", "mood", "style", "item_ref"):
+        if getattr(g, k):
+            bits.append(f"{k}: {getattr(g, k)}")
+    if g.duration_s:
+        bits.append(f"{g.duration_s:.0f} s")
+    if g.include:
+        bits.append("with " + ", ".join(g.include))
+    if g.avoid:
+        bits.append("without " + ", ".join(g.avoid))
+    return " · ".join(bits)
+
+
+class Instructor:
+    def __init__(self, planner: Planner):
+        self.planner = planner
+
+    def run(self, deps: Deps, text: str, extra_terms: list[str], upload: str | None) -> Iterator[Event]:
+        t0 = time.perf_counter()
+        yield Step("Reading your request", "…", status="pending")
+        visible = deps.catalog.visible(deps.user)
+        shown_titles = [{"title": visible[i].title} for i in deps.shown if i in visible]
+        plan = self.planner.plan(text or " ".join(extra_terms), shown_titles, upload)
+        g = plan.guidance
+        via = "" if plan.source == "llm" else f" (via {plan.source})"
+        yield Step("Reading your request", describe(g) + via, seconds=time.perf_counter() - t0)
+        tools = make_tools(deps)
+        try:
+            if g.action == "chat":
+                yield Say(self._chat(text))
+            elif g.action == "retrieve":
+                yield from self._retrieve(deps, tools, g, text, extra_terms)
+            elif g.action == "edit":
+                yield from self._edit(deps, tools, g, visible)
+            else:
+                yield from self._create(deps, tools, g)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            yield Problem(f"I couldn't use that request: {'.'.join(map(str, first['loc']))} {first['msg'].lower()}. Try rephrasing it more simply.")
+
+    def _chat(self, text: str) -> str:
+        if re.search(INJECT, " " + text.lower() + " "):
+            return "I can only see your own profile and history, and I keep to my instructions. " + HELP
+        if re.search(r"\b(thanks|thank you|cheers)\b", text.lower()):
+            return "You're welcome! Ask for anything else you'd like to watch."
+        return HELP
+
+    def _retrieve(self, deps, tools, g: Guidance, text: str, extra_terms: list[str]) -> Iterator[Event]:
+        if (g.include or g.avoid) and STANDING.search(text.lower()):
+            prefs = tools["update_preferences"].invoke({"include": g.include, "avoid": g.avoid})
+            yield Step("Remembered your preference", f"more: {', '.join(prefs['include']) or '—'} · less: {', '.join(prefs['avoid']) or '—'}")
+        query = " ".join(x for x in [g.query, g.mood, *extra_terms] if x).strip()
+        t0 = time.perf_counter()
+        res = tools["recommend"].invoke({"query": query[:120], "include": g.include, "avoid": g.avoid, "k": deps.settings.top_k})
+        yield Step("Searched the corpus", f"{len(deps.catalog.text_index)} items ranked for “{query or 'your taste'}”", seconds=time.perf_counter() - t0)
+        if not res["items"]:
+            yield Say("I have nothing left to show you for that: you have turned down everything that fits. Try another request.")
+            return
+        for it in res["items"]:
+            item = deps.catalog.item(it["id"])
+            badge = {"ai_created": "AI-generated", "ai_edited": "AI-edited"}.get(item.origin, "")
+            yield ShowItem(item, it["why"], deps.catalog.path(item.media_path),
+                           deps.catalog.path(item.cover_path) if item.cover_path else None, badge)
+        weak = query and max(it["relevance"] for it in res["items"]) < MIN_RELEVANCE
+        if not res["real_only"] and (res["rejection_streak"] >= OFFER_AFTER_REJECTIONS or weak):
+            why = "you've turned down the last few" if not weak else "nothing here matches that closely"
+            yield Say(f"Since {why}, I can make a new video for you instead: say “make one about …”, "
+                      "or “make the first one look vintage” to change one of these.")
+
+    def _edit(self, deps, tools, g: Guidance, visible: dict) -> Iterator[Event]:
+        prefs = tools["get_preferences"].invoke({})
+        if prefs.get("real_only"):
+            yield Say("You switched on “real items only”, so I won't edit videos. Switch it off in your profile to let me.")
+            return
+        liked = [e.item_id for e in deps.store.interactions(user=deps.user, kinds=["like"])]
+        item_id = resolve(g.item_ref, deps.shown, visible, deps.catalog.embed_text, liked)
+        if item_id is None and not (deps.upload_video and g.item_ref):
+            yield Say("Which video should I change? Ask for some videos first, then say “the first one” or name it.")
+            return
+        res = tools["edit_item"].invoke({"item_id": item_id or "upload", "op": g.edit_op, "style": g.style, "query": g.query, "duration_s": g.duration_s})
+        yield from self._result(deps, res, f"{g.edit_op} of “{visible[item_id].title if item_id in visible else 'your video'}”")
+
+    def _create(self, deps, tools, g: Guidance) -> Iterator[Event]:
+        prefs = tools["get_preferences"].invoke({})
+        if prefs.get("real_only"):
+            yield Say("You switched on “real items only”, so I won't make new videos. Switch it off in your profile to let me.")
+            return
+        if not (g.query or g.mood or g.style):
+            yield Say("What should the new video be about? For example “make me a calm video about rainy nights in the city”.")
+            return
+        res = tools["create_item"].invoke({"query": g.query or g.mood or g.style, "style": g.style, "mood": g.mood,
+                                           "duration_s": g.duration_s, "include": g.include, "avoid": g.avoid})
+        yield from self._result(deps, res, f"a new video about “{g.query or g.mood}”")
+
+    def _result(self, deps, res: dict, what: str) -> Iterator[Event]:
+        status = res.get("status")
+        if status == "unavailable":
+            yield Say(f"I understood you want {what}, but {res['message']}: that part of GeneRec has not landed. "
+                      "I can find existing videos meanwhile.")
+        elif status == "error":
+            yield Problem(res["message"])
+        for ev in res.get("events", []):
+            yield ev

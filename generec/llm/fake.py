@@ -1,0 +1,48 @@
+"""A scripted LLM for tests: a real implementation of the interface, not a mock.
+
+Queue answers with `enqueue(...)` (dicts for `json`, strings for `text`, or exceptions to
+raise), or give a `respond(kind, system, user, schema)` function that plays the model. Every
+call is kept in `history` so tests can assert what the model was asked.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable
+
+from .base import LLMError
+
+
+class FakeLLM:
+    name = "fake"
+
+    def __init__(self, respond: Callable[..., Any] | None = None):
+        self.respond = respond
+        self.queue: deque = deque()
+        self.history: list[dict] = []
+
+    def enqueue(self, *answers: Any) -> "FakeLLM":
+        self.queue.extend(answers)
+        return self
+
+    def _next(self, kind: str, system: str, user: str, schema: dict | None):
+        self.history.append({"kind": kind, "system": system, "user": user, "schema": schema})
+        if self.queue:
+            ans = self.queue.popleft()
+        elif self.respond:
+            ans = self.respond(kind, system, user, schema)
+        else:
+            raise LLMError("the fake model has no answer queued")
+        if isinstance(ans, Exception):
+            raise ans
+        return ans
+
+    def json(self, system, user, schema, max_tokens=256, examples=()):
+        ans = self._next("json", system, user, schema)
+        if not isinstance(ans, dict):
+            from .base import loads_object
+
+            return loads_object(str(ans))
+        return ans
+
+    def text(self, system, user, max_tokens=160):
+        return str(self._next("text", system, user, None))

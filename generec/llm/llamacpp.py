@@ -1,0 +1,61 @@
+"""llama.cpp in-process: the bundled Qwen2.5-Coder GGUF with JSON-schema constrained output.
+
+One `Llama` object per model file, shared by every session, behind a lock (it is not
+thread-safe). Threads default to the free cores: llama.cpp with more threads than free cores
+collapses. The system prompt and examples come first in every call so llama.cpp reuses the
+evaluated prefix from the previous call.
+"""
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from .base import LLMError, LLMUnavailable, loads_object, messages
+
+
+@lru_cache(maxsize=2)
+def _load(path: str, n_ctx: int, threads: int):
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:
+        raise LLMUnavailable("llama-cpp-python is not installed: run `make install`") from exc
+    return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=256, verbose=False, seed=0)
+
+
+class LlamaCppLLM:
+    def __init__(self, path: Path, threads: int = 1, n_ctx: int = 4096):
+        if not Path(path).is_file():
+            raise LLMUnavailable(f"GGUF model not found at {path}: run `make install` or set GENEREC_LLM_MODEL_PATH")
+        self.path = Path(path)
+        self.name = f"llamacpp:{self.path.name}"
+        self.llm = _load(str(path), n_ctx, threads)
+        self.lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings, fast: bool = False) -> "LlamaCppLLM":
+        from ..models.cache import ModelMissing, model_path
+
+        if settings.llm_model_path:
+            return cls(Path(settings.llm_model_path), settings.threads)
+        try:
+            path = model_path("qwen2.5-coder-0.5b" if fast else "qwen2.5-coder-1.5b", settings)
+        except ModelMissing as exc:
+            raise LLMUnavailable(str(exc)) from exc
+        return cls(path, settings.threads)
+
+    def _complete(self, msgs: list[dict], max_tokens: int, **kw) -> str:
+        with self.lock:
+            try:
+                out = self.llm.create_chat_completion(messages=msgs, max_tokens=max_tokens, temperature=0.0, **kw)
+            except ValueError as exc:  # e.g. the prompt no longer fits the context window
+                raise LLMError(str(exc)[:200]) from exc
+        return out["choices"][0]["message"].get("content") or ""
+
+    def json(self, system, user, schema, max_tokens=256, examples=()):
+        text = self._complete(messages(system, user, examples), max_tokens,
+                              response_format={"type": "json_object", "schema": schema})
+        return loads_object(text)
+
+    def text(self, system, user, max_tokens=160):
+        return self._complete(messages(system, user), max_tokens).strip()

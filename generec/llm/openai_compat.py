@@ -1,0 +1,38 @@
+"""Any OpenAI-compatible endpoint through LangChain's ChatOpenAI (OpenAI, vLLM, Ollama, llama.cpp server).
+
+Base URL and key come from `OPENAI_BASE_URL` / `OPENAI_API_KEY` (a local server takes any key).
+Structured output uses a JSON-schema response format, which every such server honours; the
+answer is still validated by the caller.
+"""
+from __future__ import annotations
+
+import os
+
+from .base import LLMError, LLMUnavailable, loads_object, messages
+
+
+class OpenAILLM:
+    def __init__(self, model: str, timeout_s: float = 60.0):
+        try:
+            from langchain_openai import ChatOpenAI
+        except ImportError as exc:
+            raise LLMUnavailable("langchain-openai is not installed: run `make install`") from exc
+        self.name = f"openai:{model}"
+        self.chat = ChatOpenAI(model=model, base_url=os.environ.get("OPENAI_BASE_URL") or None,
+                               api_key=os.environ.get("OPENAI_API_KEY") or "not-needed", temperature=0,
+                               timeout=timeout_s, max_retries=1)
+
+    def _invoke(self, msgs, max_tokens, **kw) -> str:
+        try:
+            # llama.cpp's server rejects assistant messages whose content is null: send "" instead
+            out = self.chat.bind(max_tokens=max_tokens, **kw).invoke([(m["role"], m["content"] or "") for m in msgs])
+        except Exception as exc:  # network, auth, server errors all arrive as different types
+            raise LLMError(f"{self.name}: {type(exc).__name__}: {str(exc)[:160]}") from exc
+        return out.content if isinstance(out.content, str) else str(out.content)
+
+    def json(self, system, user, schema, max_tokens=256, examples=()):
+        fmt = {"type": "json_schema", "json_schema": {"name": "answer", "schema": schema, "strict": False}}
+        return loads_object(self._invoke(messages(system, user, examples), max_tokens, response_format=fmt))
+
+    def text(self, system, user, max_tokens=160):
+        return self._invoke(messages(system, user), max_tokens).strip()

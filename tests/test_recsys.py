@@ -1,0 +1,256 @@
+"""Recommenders on data whose right answer is known by construction, metrics against ranx,
+the online feedback loop, preferences, cold start, diversity, and the MovieLens loaders."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generec.recsys import Interactions, Preferences, make_recommender
+from generec.recsys.bench import rank_users
+from generec.recsys.feedback import apply_event, event_weight
+from generec.recsys.metrics import ndcg_at_k, recall_at_k
+from generec.recsys.rerank import exposure_share, mmr, novelty
+from generec.recsys.split import positives, temporal_split
+
+ALL = ["pop", "itemknn", "ease", "als", "content", "hybrid"]
+PERSONAL = ["itemknn", "ease", "als", "content", "hybrid"]
+A = [f"i{j}" for j in range(10)]       # community A's items
+B = [f"i{j}" for j in range(10, 20)]   # community B's items
+
+
+def _vectors(dim=16, seed=1):
+    """Items of a community sit around that community's centre (content agrees with behaviour)."""
+    rng = np.random.default_rng(seed)
+    centre_a, centre_b = np.eye(dim, dtype=np.float32)[0], np.eye(dim, dtype=np.float32)[1]
+    V = np.array([(centre_a if j < 10 else centre_b) + 0.3 * rng.standard_normal(dim) for j in range(20)], np.float32)
+    return V / np.linalg.norm(V, axis=1, keepdims=True), centre_a, centre_b
+
+
+@pytest.fixture(scope="module")
+def world():
+    """40 users in two disjoint communities, each liking 6 of its 10 items, plus one mixed user."""
+    rng = np.random.default_rng(0)
+    users, items = [], []
+    for u in range(40):
+        block = A if u < 20 else B
+        for j in rng.choice(10, size=6, replace=False):
+            users.append(f"u{u}")
+            items.append(block[j])
+    for it in ["i0", "i1", "i2", "i10", "i11", "i12"]:
+        users.append("mix")
+        items.append(it)
+    V, ca, cb = _vectors()
+    return Interactions(users, items), V, ca, cb
+
+
+def _fit(name, world, **kw):
+    log, V, _, _ = world
+    return make_recommender(name, **kw).fit(log, A + B, V)
+
+
+def _rank(model, user, item_ids, **kw):
+    ranking = [i for i, _ in model.recommend(user, k=100, **kw)]
+    return float(np.mean([ranking.index(i) for i in item_ids]))
+
+
+def _seen(log, user):
+    return {i for u, i in zip(log.users, log.items) if u == user}
+
+
+@pytest.mark.parametrize("name", PERSONAL)
+def test_recommends_the_unseen_items_of_the_users_community(name, world):
+    model = _fit(name, world)
+    for user, block in [("u0", A), ("u25", B)]:
+        unseen = set(block) - _seen(world[0], user)
+        top = [i for i, _ in model.recommend(user, k=len(unseen))]
+        assert set(top) == unseen
+
+
+def test_popularity_ranks_by_number_of_users():
+    log = Interactions([f"u{n}" for j in range(5) for n in range(j + 1)], [f"p{j}" for j in range(5) for _ in range(j + 1)])
+    model = make_recommender("pop").fit(log, [f"p{j}" for j in range(5)])
+    assert [i for i, _ in model.recommend("u0", k=3)] == ["p3", "p2", "p1"]  # u0 has seen p0 and p4
+    assert [i for i, _ in model.recommend("stranger", k=2)] == ["p4", "p3"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_contract_on_known_unknown_and_empty_inputs(name, world):
+    model = _fit(name, world)
+    recs = model.recommend("u3", k=5)
+    assert len(recs) == 5 and not {i for i, _ in recs} & _seen(world[0], "u3")
+    assert len({i for i, _ in recs}) == 5
+    assert [s for _, s in recs] == sorted((s for _, s in recs), reverse=True)
+    assert "i4" not in [i for i, _ in model.recommend("u3", k=20, exclude=["i4"])]
+    stranger = model.recommend("nobody", k=5)  # unknown user: the most popular items
+    assert len(stranger) == 5
+    assert len(model.similar_items("i0", k=3)) == 3 and "i0" not in [i for i, _ in model.similar_items("i0", k=3)]
+    assert len(model.similar_items("no-such-item", k=3)) == 3
+    V = world[1]
+    empty = make_recommender(name).fit(Interactions([], []), A + B, V)  # a catalogue nobody has touched
+    assert len(empty.recommend("nobody", k=4)) == 4
+    assert make_recommender(name).fit(Interactions([], [])).recommend("nobody") == []
+
+
+def test_factory_rejects_unknown_names():
+    with pytest.raises(ValueError, match="hybrid"):
+        make_recommender("deep-magic")
+
+
+def test_batch_ranking_used_by_the_bench_equals_recommend(world):
+    model = _fit("hybrid", world)
+    users = ["u0", "u7", "u30", "mix"]
+    batch = rank_users(model, users, 5)
+    for u in users:
+        assert batch[u] == [i for i, _ in model.recommend(u, k=5)]
+
+
+@pytest.mark.parametrize("name", PERSONAL)
+def test_a_like_lifts_similar_items_and_a_dislike_sinks_them_in_the_next_call(name, world):
+    others = [f"i{j}" for j in range(4, 10)]  # A items the mixed user has not seen, besides i3
+    model = _fit(name, world)
+    before = _rank(model, "mix", others)
+    model.update("mix", "i3", event_weight("like"))
+    after_like = _rank(model, "mix", others)
+    assert after_like < before
+    disliker = _fit(name, world)
+    apply_event(disliker, "mix", "i3", "dislike")
+    assert _rank(disliker, "mix", others) > before
+    assert "i3" not in [i for i, _ in disliker.recommend("mix", k=20)]  # judged items are not offered again
+
+
+def test_refit_folds_the_event_log_in(world):
+    model = _fit("ease", world)
+    model.update("newcomer", "i10", 1.0)
+    model.update("newcomer", "i11", 1.0)
+    assert model.X_train.shape[0] == 41  # online: the trained matrix is untouched
+    model.refit()
+    assert "newcomer" in model.users.ids and model.X_train.shape[0] == 42
+    top = [i for i, _ in model.recommend("newcomer", k=3)]
+    assert set(top) <= set(B) - {"i10", "i11"}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_stated_preferences_reorder_the_list(name, world):
+    _, _, _, centre_b = world
+    model = _fit(name, world)
+    b_unseen = [f"i{j}" for j in range(13, 20)]
+    base = _rank(model, "mix", b_unseen)
+    assert _rank(model, "mix", b_unseen, preferences=Preferences(less=[centre_b])) > base
+    assert _rank(model, "mix", b_unseen, preferences=Preferences(more=[centre_b])) < base
+
+
+def test_request_vector_steers_the_hybrid(world):
+    _, _, centre_a, centre_b = world
+    model = _fit("hybrid", world)
+    assert model.recommend("u0", k=1)[0][0] in A
+    assert model.recommend("u0", k=1, request_vector=centre_b)[0][0] in B
+    assert model.recommend("nobody", k=1, request_vector=centre_a)[0][0] in A
+
+
+@pytest.mark.parametrize("name", ["hybrid", "content"])
+def test_a_new_item_with_no_interactions_ranks_by_content(name, world):
+    _, V, centre_a, _ = world
+    model = _fit(name, world)
+    new = centre_a + 0.05 * V[1]
+    model.add_items(["generated-1"], (new / np.linalg.norm(new))[None, :])
+    top = [i for i, _ in model.recommend("u0", k=5)]
+    assert "generated-1" in top
+    ranking = [i for i, _ in model.recommend("u0", k=30)]
+    assert all(ranking.index("generated-1") < ranking.index(b) for b in B)
+
+
+def test_diversity_knob_spreads_the_list(world):
+    model = _fit("hybrid", world)
+    V, idx = world[1], model.items
+
+    def spread(recs):
+        M = V[idx.lookup([i for i, _ in recs])]
+        S = M @ M.T
+        return float(S[np.triu_indices(len(M), 1)].mean())
+
+    plain, diverse = model.recommend("mix", k=6), model.recommend("mix", k=6, diversity=0.8)
+    assert spread(diverse) < spread(plain)
+    assert mmr(plain, V[idx.lookup([i for i, _ in plain])], 6, 0.0) == plain
+
+
+def test_exposure_and_novelty_reports():
+    rankings = {"a": ["h1", "g1"], "b": ["g1", "h2"]}
+    share = exposure_share(rankings, {"h1": "human", "h2": "human", "g1": "ai_created"}, discount=False)
+    assert share == {"ai_created": 0.5, "human": 0.5}
+    weighted = exposure_share(rankings, {"h1": "human", "h2": "human", "g1": "ai_created"})
+    assert weighted["ai_created"] == pytest.approx(0.5) and sum(weighted.values()) == pytest.approx(1.0)
+    assert novelty({"a": ["x"]}, {"x": 3}, n_users=7) == pytest.approx(1.0)  # -log2(4/8)
+
+
+def test_metrics_agree_with_ranx():
+    ranx = pytest.importorskip("ranx")
+    rng = np.random.default_rng(7)
+    truth, rankings = {}, {}
+    for q in range(30):
+        truth[f"q{q}"] = [f"d{d}" for d in rng.choice(60, size=int(rng.integers(1, 25)), replace=False)]
+        rankings[f"q{q}"] = [f"d{d}" for d in rng.permutation(60)[:20]]
+    qrels = ranx.Qrels({q: {d: 1 for d in ds} for q, ds in truth.items()})
+    run = ranx.Run({q: {d: float(20 - r) for r, d in enumerate(ds)} for q, ds in rankings.items()})
+    for k in (5, 10, 20):
+        ours_ndcg = np.mean([ndcg_at_k(rankings[q], truth[q], k) for q in truth])
+        ours_recall = np.mean([recall_at_k(rankings[q], truth[q], k, cap=False) for q in truth])
+        assert ours_ndcg == pytest.approx(ranx.evaluate(qrels, run, f"ndcg@{k}"), abs=1e-9)
+        assert ours_recall == pytest.approx(ranx.evaluate(qrels, run, f"recall@{k}"), abs=1e-9)
+    short = [q for q in truth if len(truth[q]) <= 10]  # where min(k, relevant) = relevant
+    capped = np.mean([recall_at_k(rankings[q], truth[q], 10) for q in short])
+    assert capped == pytest.approx(ranx.evaluate(ranx.Qrels({q: {d: 1 for d in truth[q]} for q in short}),
+                                                 ranx.Run({q: run[q] for q in short}), "recall@10"), abs=1e-9)
+
+
+def test_temporal_split_holds_out_each_users_latest_fifth_of_positives():
+    users = ["a"] * 10 + ["b"] * 4
+    items = [f"x{j}" for j in range(10)] + ["y0", "y1", "y2", "y3"]
+    stars = np.array([5, 4, 4, 5, 5, 4, 5, 5, 4, 3.5, 5, 5, 5, 5], np.float32)
+    stamps = np.array([9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4], np.float64)  # a's log runs backwards in time
+    train, test = temporal_split(positives(Interactions(users, items, stars, stamps)))
+    # a has 9 positives (x9 is 3.5 stars): floor(0.2 * 9) = 1 held out, the latest (x0).
+    # b has 4: floor(0.8) = 0, so b is not tested and keeps everything for training.
+    assert test == {"a": ["x0"]}
+    assert len(train) == 12 and set(train.weights) == {1.0}
+
+
+def test_watch_time_maps_to_a_graded_weight():
+    assert event_weight("watch", 3, 30) < 0 < event_weight("watch", 20, 30) < event_weight("watch", 30, 30) < event_weight("like")
+    assert event_weight("impression") == 0.0
+    with pytest.raises(ValueError):
+        event_weight("teleport")
+
+
+def test_movielens_latest_small_is_committed_and_loads():
+    from generec.recsys.data import load
+
+    data = load("ml-latest-small")
+    assert len(data.ratings) == 100004 and len(data.item_ids) == 9125
+    assert data.texts[0].startswith("Toy Story (1995)")
+
+
+def test_ease_on_ml100k_reproduces_the_reference_figure():
+    from generec.recsys.data import load, recbole_dir
+
+    if not (recbole_dir() / "ml-100k.inter").exists():
+        pytest.skip("recbole wheel (ml-100k) not installed")
+    data = load("ml-100k")
+    train, test = temporal_split(positives(data.ratings))
+    model = make_recommender("ease").fit(train, data.item_ids)
+    rankings = rank_users(model, list(test), 10)
+    ndcg = np.mean([ndcg_at_k(rankings[u], t, 10) for u, t in test.items()])
+    assert 0.150 <= ndcg <= 0.160  # measured 0.155; the notes' reference is 0.154
+
+
+def test_ivf_index_finds_exact_neighbours_when_probing_every_cell_and_removes_by_id():
+    pytest.importorskip("faiss")
+    from generec.recsys.ann import build_ivf, synthetic_vectors
+
+    X = synthetic_vectors(3000, dim=32, latent=8)
+    index = build_ivf(X[:2900], nlist=16)
+    index.nprobe = 16
+    exact = np.argsort(-(X[2900:] @ X[:2900].T), axis=1)[:, :10]
+    found = index.search(X[2900:], 10)[1]
+    assert np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact)]) > 0.99
+    assert index.remove_ids(np.array([int(found[0][0])], np.int64)) == 1
+    assert int(found[0][0]) not in index.search(X[2900:2901], 10)[1][0]
