@@ -23,6 +23,9 @@ def build(settings: Settings | None = None):
         from generec.bootstrap import build_corpus
 
         build_corpus(settings, app=app)
+    import threading
+
+    threading.Thread(target=app.warm_up, name="llm-warm-up", daemon=True).start()
     return build_demo(app), settings
 
 

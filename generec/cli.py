@@ -60,13 +60,27 @@ def _recommend(args, settings: Settings) -> int:
     return 0
 
 
+def _plan(args, settings: Settings) -> int:
+    from .service import GeneRec
+
+    app = GeneRec(settings)
+    files = [f for f in (args.image, args.audio) if f]
+    lines = [args.text] if args.text is not None else [ln.strip() for ln in open(args.file, encoding="utf-8") if ln.strip()]
+    for text in lines:
+        out = app.plan(args.user, text, files, session="cli-plan")
+        if not args.json:
+            out = {k: v for k, v in out.items() if v not in (None, [], "")}
+        print(json.dumps(out, ensure_ascii=False))
+    return 0
+
+
 def _bench(args, settings: Settings) -> int:
     from .bench import run
 
     return run(args.what, args.rest, settings)
 
 
-COMMANDS = {"corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "bench": _bench}
+COMMANDS = {"corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -86,6 +100,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--user", default="maya")
     r.add_argument("--file", action="append", help="attach an image, audio or video file")
     r.add_argument("--json", action="store_true")
+    pl = sub.add_parser("plan", help="the guidance a request becomes, by the chat's own code path")
+    pl.add_argument("text", nargs="?")
+    pl.add_argument("--file", help="one request per line; the model is loaded once")
+    pl.add_argument("--user", default="maya")
+    pl.add_argument("--image")
+    pl.add_argument("--audio")
+    pl.add_argument("--json", action="store_true")
     b = sub.add_parser("bench", help="benchmarks that print numbers: all | app | recsys | index")
     b.add_argument("what")
     b.add_argument("rest", nargs=argparse.REMAINDER)
@@ -97,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     args = parser().parse_args(argv)
+    if args.command == "plan" and (args.text is None) == (args.file is None):
+        parser().error("plan takes TEXT or --file FILE")
     settings = Settings.from_env()
     try:
         return COMMANDS[args.command](args, settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from typing import Iterator
 
@@ -52,10 +53,15 @@ class GeneRec:
         self.editor = None    # set when the AI editor is available: (deps, item_id, op, args) -> dict
         self.creator = None   # set when the AI creator is available: (deps, args) -> dict
         self._instructor = None
+        self._lock = threading.Lock()   # two first turns at once must not load the LLM twice
 
     @property
     def instructor(self) -> Instructor:
         """Built on first use: loading the LLM costs seconds the corpus build doesn't need."""
+        with self._lock:
+            return self._make_instructor()
+
+    def _make_instructor(self) -> Instructor:
         if self._instructor is None:
             llm = None
             if self.settings.llm != "rules":
@@ -89,6 +95,20 @@ class GeneRec:
             "tastes": likes, "avoids": dislikes, "preferences": prof.user.preferences,
         }
 
+    def warm_up(self) -> None:
+        """Load the LLM and evaluate its fixed prompt prefix, so the first request is quick."""
+        try:
+            self.instructor.planner.plan("hello")
+        except Exception as exc:  # warming is best effort; the first real turn reports real errors
+            log.warning("warm-up failed: %s", exc)
+
+    def set_real_only(self, name: str, on: bool) -> dict:
+        """The profile switch that turns generation (edit/create) off for this user."""
+        user = self.user(name)
+        prefs = dict(user.preferences or {}, real_only=bool(on))
+        self.store.set_preferences(user.name, prefs)
+        return prefs
+
     # -- feedback ----------------------------------------------------------
     def feedback(self, name: str, item_id: str, kind: str, value: float | None = None, session: str | None = None) -> Interaction:
         if kind not in EVENT_KINDS:
@@ -117,27 +137,41 @@ class GeneRec:
             yield Problem(f"That message is {len(text)} characters long; I read at most {MAX_TEXT}. Shorten it and send it again.")
             return
         self.store.add_message(user.name, session, "user", text, {"files": [str(f) for f in files or []]})
-        seen = read_uploads(files or [], self.catalog, self.settings)
+        seen, deps, upload = self.read(user.name, session, files or [])
         for title, detail, secs in seen.notes:
             yield Step(title, detail, seconds=secs)
         for p in seen.problems:
             yield Problem(p)
-        if not text and not seen.text_parts and seen.image_vector() is None:
+        if not text and not (seen.transcript or seen.labels) and seen.image_vector() is None:
             yield Say("I couldn't use anything in that message. Try typing what you'd like to see.")
             return
-        upload = "video" if seen.video else "image" if seen.image_vecs else "audio" if files else None
-        deps = Deps(store=self.store, catalog=self.catalog, feed=self.feed, settings=self.settings, user=user.name,
-                    session=session, shown=self.last_shown(user.name, session), image_vec=seen.image_vector(),
-                    upload_video=str(seen.video) if seen.video else None, editor=self.editor, creator=self.creator)
-        heard = " ".join(t for t in seen.text_parts if seen.notes and seen.notes[0][0] == "Heard you")
+        heard = seen.transcript
         shown_now = []
-        for ev in self.instructor.run(deps, " ".join(x for x in (text, heard) if x), seen.text_parts, upload):
+        for ev in self.instructor.run(deps, " ".join(x for x in (text, heard) if x), seen.labels, upload):
             if isinstance(ev, ShowItem):
                 self.store.record(Interaction(user=user.name, item_id=ev.item.id, kind="impression", session=session))
                 shown_now.append(ev.item.id)
             yield ev
         if shown_now:
             self.store.add_message(user.name, session, "assistant", json.dumps(shown_now), {"kind": "picks"})
+
+    def read(self, user: str, session: str, files: list[str]):
+        """Uploads turned into features, and the tool dependencies for this user and session."""
+        seen = read_uploads(files, self.catalog, self.settings)
+        upload = "video" if seen.video else "image" if seen.image_vecs else "audio" if seen.transcript else None
+        deps = Deps(store=self.store, catalog=self.catalog, feed=self.feed, settings=self.settings, user=user,
+                    session=session, shown=self.last_shown(user, session), image_vec=seen.image_vector(),
+                    upload_video=str(seen.video) if seen.video else None, editor=self.editor, creator=self.creator)
+        return seen, deps, upload
+
+    def plan(self, name: str, text: str, files: list[str] | None = None, session: str = "cli") -> dict:
+        """The guidance for a request, by exactly the path a chat turn takes."""
+        user = self.user(name)
+        seen, deps, upload = self.read(user.name, session, files or [])
+        if seen.problems and not text and not seen.transcript:
+            raise UserError("; ".join(seen.problems))
+        plan = self.instructor.plan(deps, " ".join(x for x in (text, seen.transcript) if x), seen.labels, upload)
+        return {**plan.guidance.to_dict(), "_source": plan.source, "_transcript": seen.transcript or None, "_labels": seen.labels}
 
     def last_shown(self, user: str, session: str) -> list[str]:
         for m in reversed(self.store.messages(user, session, limit=50)):

@@ -18,7 +18,8 @@ AUDIO_EXTS = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".flac", ".webm",
 
 @dataclass
 class Understood:
-    text_parts: list[str] = field(default_factory=list)     # transcript, image labels
+    transcript: str = ""                                    # what was said in a voice note
+    labels: list[str] = field(default_factory=list)         # what the image model sees in pictures/videos
     image_vecs: list[np.ndarray] = field(default_factory=list)
     notes: list[tuple[str, str, float]] = field(default_factory=list)  # (step title, detail, seconds)
     problems: list[str] = field(default_factory=list)
@@ -66,9 +67,10 @@ def read_uploads(files: list[str], catalog, settings) -> Understood:
             kind = _kind(path)
             if kind == "image":
                 res = catalog.analyse_images([load_image(path)], top=3)
-                labels = [n for n, p in res.labels[0] if p > 0.1] or [res.labels[0][0][0]] if res.labels and res.labels[0] else []
+                ranked = res.labels[0] if res.labels else []
+                labels = [n for n, p in ranked if p > 0.1] or [n for n, _ in ranked[:1]]
                 out.image_vecs.append(res.features[0])
-                out.text_parts.extend(labels)
+                out.labels.extend(labels)
                 out.notes.append(("Looked at your picture", "I see: " + (", ".join(labels) or "nothing I can name"), time.perf_counter() - t0))
             elif kind == "audio":
                 from .models.speech import SpeechError, transcribe
@@ -79,7 +81,7 @@ def read_uploads(files: list[str], catalog, settings) -> Understood:
                     raise MediaError(str(exc)) from exc
                 if not tr.text:
                     raise MediaError(f"{path.name}: I heard no words in the recording; try again closer to the microphone, or type")
-                out.text_parts.append(tr.text)
+                out.transcript = " ".join(x for x in (out.transcript, tr.text) if x)
                 out.notes.append(("Heard you", f"“{tr.text}”", time.perf_counter() - t0))
             elif kind == "video":
                 info = probe(path)
@@ -90,7 +92,7 @@ def read_uploads(files: list[str], catalog, settings) -> Understood:
                 v = res.features.mean(axis=0)
                 out.image_vecs.append(v / max(float(np.linalg.norm(v)), 1e-12))
                 labels = sorted({n for fl in res.labels for n, p in fl if p > 0.2})
-                out.text_parts.extend(labels[:4])
+                out.labels.extend(labels[:4])
                 out.video = path
                 out.notes.append(("Watched your video", f"{info.duration_s:.0f} s, {info.width}×{info.height}; I see: {', '.join(labels[:4]) or 'nothing I can name'}", time.perf_counter() - t0))
             else:

@@ -27,7 +27,11 @@ LOOKS = {
                 "curves=preset=vintage,eq=saturation=0.85,noise=alls=8:allf=t,vignette=PI/4",
                 "vintage 1970s film photograph, faded colours, film grain"),
     "cartoon": (("cartoon", "comic", "anime", "toon", "animated"),
-                "hqdn3d=4:4:6:6,edgedetect=mode=colormix:low=0.06:high=0.18,eq=saturation=1.6:contrast=1.1",
+                # flat posterised colour (blur, then 6 levels per channel) multiplied by dark outlines
+                "split[flat][ink];[flat]avgblur=2,eq=saturation=1.5:contrast=1.1,"
+                "lutrgb=r='trunc(val/48)*48+24':g='trunc(val/48)*48+24':b='trunc(val/48)*48+24',format=gbrp[paint];"
+                "[ink]format=gray,edgedetect=low=0.1:high=0.3,negate,format=gbrp[lines];"
+                "[paint][lines]blend=all_mode=multiply,format=yuv420p",
                 "cartoon illustration, flat bright colours, bold outlines"),
     "sketch": (("sketch", "pencil", "drawing", "drawn", "line art"),
                "format=gray,edgedetect=low=0.05:high=0.15,negate,format=yuv420p",

@@ -46,12 +46,17 @@ class Instructor:
     def __init__(self, planner: Planner):
         self.planner = planner
 
+    def plan(self, deps: Deps, text: str, extra_terms: list[str], upload: str | None):
+        """What the request means, given what this session was last shown (the chat and `generec plan` share this)."""
+        visible = deps.catalog.visible(deps.user)
+        shown_titles = [{"title": visible[i].title} for i in deps.shown if i in visible]
+        return self.planner.plan(text or " ".join(extra_terms), shown_titles, upload)
+
     def run(self, deps: Deps, text: str, extra_terms: list[str], upload: str | None) -> Iterator[Event]:
         t0 = time.perf_counter()
         yield Step("Reading your request", "…", status="pending")
+        plan = self.plan(deps, text, extra_terms, upload)
         visible = deps.catalog.visible(deps.user)
-        shown_titles = [{"title": visible[i].title} for i in deps.shown if i in visible]
-        plan = self.planner.plan(text or " ".join(extra_terms), shown_titles, upload)
         g = plan.guidance
         via = "" if plan.source == "llm" else f" (via {plan.source})"
         yield Step("Reading your request", describe(g) + via, seconds=time.perf_counter() - t0)

@@ -82,11 +82,16 @@ class Preferences:
 
 
 class Recommender:
-    """Base class. `decay` < 1 weights a user's recent interactions more (geometric in event rank)."""
+    """Base class. `decay` < 1 weights a user's recent interactions more (geometric in event rank).
+
+    `request_weight` scales cosine similarity to the current request against the model's own
+    scores (best item = 1): at 2, an item that matches the request (cos ~0.6 with MiniLM) beats
+    the user's usual taste that does not (cos ~0.1), and taste orders the matching items.
+    """
 
     name = "base"
 
-    def __init__(self, decay: float = 1.0, request_weight: float = 0.5):
+    def __init__(self, decay: float = 1.0, request_weight: float = 2.0):
         self.decay = decay
         self.request_weight = request_weight
         self.items, self.users = IdMap(), IdMap()

@@ -22,7 +22,7 @@ def _unit(v) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
-def adjust(scores: np.ndarray, item_vectors, request_vector=None, preferences=None, request_weight: float = 0.5) -> np.ndarray:
+def adjust(scores: np.ndarray, item_vectors, request_vector=None, preferences=None, request_weight: float = 2.0) -> np.ndarray:
     """`scores` (one user, all items) with the request and preferences folded in."""
     has_prefs = preferences is not None and (preferences.more or preferences.less)
     if item_vectors is None or (request_vector is None and not has_prefs):

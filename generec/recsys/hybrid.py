@@ -27,8 +27,8 @@ class Hybrid(Recommender):
     name = "hybrid"
 
     def __init__(self, decay: float = 0.9, weights: dict[str, float] | None = None, cold_share: float = 0.5,
-                 cold_neighbours: int = 10, ease_l2: float = 200.0, request_weight: float = 0.5, **kw):
-        super().__init__(decay=decay, request_weight=request_weight, **kw)
+                 cold_neighbours: int = 10, ease_l2: float = 200.0, **kw):
+        super().__init__(decay=decay, **kw)
         self.weights = dict(WEIGHTS if weights is None else weights)
         self.cold_share, self.cold_neighbours = cold_share, cold_neighbours
         makers = {"ease": lambda: EASE(ease_l2), "itemknn": ItemKNN, "als": ALS, "content": Content}

@@ -37,7 +37,7 @@ def _to_messages(ev, history: list, item_map: dict) -> None:
     elif isinstance(ev, ShowItem):
         badge = f" `{ev.badge}`" if ev.badge else ""
         item_map[str(len(history))] = ev.item.id
-        history.append(gr.ChatMessage(role="assistant", content=gr.Video(str(ev.media), label=ev.item.title)))
+        history.append(gr.ChatMessage(role="assistant", content=gr.Video(str(ev.media), label=ev.item.title, height=300)))
         item_map[str(len(history))] = ev.item.id
         history.append(gr.ChatMessage(role="assistant", content=f"**{ev.item.title}**{badge} — {ev.why}.  \n<small>{ev.item.licence} · {ev.item.attribution}</small>"))
 
@@ -90,11 +90,19 @@ def build_demo(app: GeneRec) -> gr.Blocks:
 
     def pick_user(name):
         try:
-            app.user(name)
+            u = app.user(name)
         except UserError as exc:
             gr.Warning(str(exc))
-            return gr.skip(), gr.skip(), gr.skip()
-        return profile_markdown(app, name), [], {}
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return profile_markdown(app, name), [], {}, bool((u.preferences or {}).get("real_only"))
+
+    def toggle_real_only(name, on):
+        try:
+            app.set_real_only(name, on)
+        except UserError as exc:
+            gr.Warning(str(exc))
+            return gr.skip()
+        return profile_markdown(app, name)
 
     def create_user(name, current):
         try:
@@ -120,12 +128,15 @@ def build_demo(app: GeneRec) -> gr.Blocks:
                 with gr.Row():
                     new_name = gr.Textbox(placeholder="new profile name", show_label=False, elem_id="new-profile", scale=3)
                     create = gr.Button("Create", scale=1, elem_id="create-profile")
+                real_only = gr.Checkbox(label="Real items only (never edit or make videos for me)", elem_id="real-only",
+                                        value=bool((app.store.get_user(default_user).preferences or {}).get("real_only")))
                 profile = gr.Markdown(profile_markdown(app, default_user), elem_id="profile-md")
                 with gr.Accordion("Corpus", open=False):
                     gr.Dataframe(corpus_rows(app), headers=["id", "title", "tags", "seconds", "origin", "licence"], interactive=False, elem_id="corpus")
         box.submit(respond, [box, chat, user, session, item_map], [chat, item_map, box], api_name="chat")
         chat.like(on_like, [user, session, item_map], [profile], api_visibility="private")
-        user.change(pick_user, [user], [profile, chat, item_map], api_visibility="private")
+        user.change(pick_user, [user], [profile, chat, item_map, real_only], api_visibility="private")
+        real_only.input(toggle_real_only, [user, real_only], [profile], api_visibility="private")
         create.click(create_user, [new_name, user], [user, profile, new_name], api_visibility="private")
         fb = gr.Button(visible=False)
         fb.click(api_feedback, [gr.Textbox(visible=False), gr.Textbox(visible=False), gr.Textbox(visible=False), gr.Number(visible=False)],

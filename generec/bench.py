@@ -1,0 +1,41 @@
+"""`python -m generec bench <what>`: one registry of benchmarks, each printing numbers.
+
+`all` runs every benchmark whose code has landed, one after another.
+"""
+from __future__ import annotations
+
+import importlib
+
+from .config import Settings
+
+BENCHES = {
+    "app": ("generec.appbench", "main"),
+    "recsys": ("generec.recsys.bench", "main"),
+    "index": ("generec.recsys.bench", "main"),
+    "instructor": ("generec.instructor.bench", "main"),
+    "editor": ("generec.editor.bench", "main"),
+    "creator": ("generec.creator.bench", "main"),
+    "fidelity": ("generec.fidelity.bench", "main"),
+}
+ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"]}
+
+
+def _entry(what: str):
+    module, fn = BENCHES[what]
+    return getattr(importlib.import_module(module), fn)
+
+
+def run(what: str, rest: list[str], settings: Settings) -> int:
+    if what == "all":
+        rc = 0
+        for name in BENCHES:
+            print(f"\n=== bench {name} ===", flush=True)
+            try:
+                rc |= _entry(name)(ALL_ARGS.get(name, []))
+            except ImportError as exc:
+                print(f"(not available: {exc})")
+        return rc
+    if what not in BENCHES:
+        raise ValueError(f"unknown benchmark {what!r}: one of all, {', '.join(BENCHES)}")
+    argv = [what, *rest] if what in ("recsys", "index") else list(rest)
+    return _entry(what)(argv)

@@ -1,0 +1,93 @@
+"""What a creation needs from the rest of the app, gathered once: settings, corpus, LLM, backends.
+
+`CreatorContext` holds the catalog (optional: with none the creator uses icons, stills and
+procedural backgrounds only), the LLM (anything with `.json(system, user, schema,
+max_tokens)`, or None for the template path), the visual backend (`compose` or
+`diffusers:<model id or folder>`) and the voice (`piper`, `espeak`, `none`). The visual
+library (shot index, icon index, stills) is built lazily and kept for later jobs.
+A user's taste is read from the interaction log through the store the catalog holds.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..config import Settings
+from .visuals import Library, Taste
+
+
+def _unit(m: np.ndarray) -> np.ndarray | None:
+    if m is None or len(m) == 0:
+        return None
+    v = np.asarray(m, np.float32).mean(axis=0)
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else None
+
+
+@dataclass
+class CreatorContext:
+    settings: Settings
+    catalog: Any = None
+    llm: Any = None
+    visuals: str = "compose"
+    voice: str = "piper"
+    persist: bool = False                # add the created item to the store and indexes
+    notes: list[str] = field(default_factory=list)
+    _library: Library | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def from_app(cls, app, llm=None, **kw) -> "CreatorContext":
+        return cls(settings=app.settings, catalog=app.catalog, llm=llm, **kw)
+
+    @property
+    def embedder(self):
+        if self.catalog is not None:
+            return self.catalog.text_model
+        from ..models.embed import load_text_embedder
+
+        return load_text_embedder(self.settings.embedder, self.settings.threads)
+
+    def library(self, log: Callable[[str], None] = lambda s: None) -> Library:
+        with self._lock:
+            if self._library is None:
+                self._library = self._build_library(log)
+            return self._library
+
+    def _build_library(self, log) -> Library:
+        from .assets import AssetMissing, IconIndex, stills
+        from .shots import ShotIndex
+
+        emb = self.embedder
+        cache = self.settings.data_dir / "creator"
+        shots = None
+        if self.catalog is not None:
+            items = self.catalog.store.list_items()
+            shots = ShotIndex.open(items, self.catalog.path, emb, self.catalog.image_model, cache, log=log)
+        try:
+            icons = IconIndex.open(self.settings.data_dir / "cache", emb)
+        except AssetMissing as exc:  # still make videos: backgrounds, stills and footage remain
+            icons = None
+            self.notes.append(f"no icons: {exc}")
+        return Library(emb, shots, icons, stills())
+
+    def taste(self, user: str | None) -> tuple[Taste, dict]:
+        """The viewer's taste vectors and the hint (liked/avoided tags) the storyboard sees."""
+        if not user or self.catalog is None or self.catalog.store.get_user(user) is None:
+            return Taste(), {}
+        from ..profile import build_profile
+
+        prof = build_profile(self.catalog.store, user)
+        items = self.catalog.visible(user)
+        likes, avoids = prof.tastes(items)
+        prefs = prof.user.preferences or {}
+        likes = list(dict.fromkeys(list(prefs.get("include", [])) + likes))
+        avoids = list(dict.fromkeys(list(prefs.get("avoid", [])) + avoids))
+        liked = [i for i in prof.liked if i in items]
+        rejected = [i for i in prof.rejected if i in items]
+        taste = Taste(_unit(self.catalog.text_vectors(liked)), _unit(self.catalog.text_vectors(rejected)),
+                      _unit(self.catalog.image_vectors(liked)), _unit(self.catalog.image_vectors(rejected)), likes, avoids)
+        return taste, {"likes": likes, "avoids": avoids}

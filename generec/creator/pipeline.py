@@ -1,0 +1,143 @@
+"""The AI creator, end to end: request -> storyboard -> visuals -> narration -> mp4 + cover -> Item.
+
+`create()` runs the stages in order, reports each through `progress(stage, fraction)`, checks
+`cancel` between and inside stages, and times them. Any failure raises `CreateError(stage,
+message)` and removes everything the job wrote (work files, media, cover, a stored row), so
+a failed or cancelled job never leaves a partial item. The item is private to its owner;
+`publish()` lets the owner share it with everyone.
+"""
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..types import Item
+from .compose import Cancelled, Plan, Segment, cover, render
+from .context import CreatorContext
+from .request import RequestError
+from .storyboard import Storyboard
+
+STAGES = ("script", "visuals", "narration", "render", "cover", "save")
+_WEIGHTS = {"script": 0.35, "visuals": 0.1, "narration": 0.1, "render": 0.38, "cover": 0.02, "save": 0.05}
+LEAD_S, TAIL_S, MIN_SCENE_S = 0.15, 0.4, 2.2
+
+
+class CreateError(RuntimeError):
+    def __init__(self, stage: str, message: str):
+        super().__init__(f"{stage} failed: {message}")
+        self.stage, self.message = stage, message
+
+
+@dataclass
+class CreateResult:
+    item: Item
+    storyboard: Storyboard
+    media_path: Path
+    cover_path: Path
+    stage_times: dict[str, float]
+    timeline: list[dict] = field(default_factory=list)   # per scene: start, end, speech_start, speech_end, cues
+    notes: list[str] = field(default_factory=list)
+
+
+class _Run:
+    """One job's bookkeeping: stage timing, progress, cancellation and what to delete on failure."""
+
+    def __init__(self, progress, cancel):
+        self.progress = progress or (lambda stage, frac: None)
+        self.cancel = cancel or threading.Event()
+        self.times: dict[str, float] = {}
+        self.done = 0.0
+        self.files: list[Path] = []
+        self.stored: tuple | None = None
+
+    def stage(self, name: str, fn, *args):
+        if self.cancel.is_set():
+            raise Cancelled(f"cancelled before {name}")
+        self.progress(name, self.done)
+        t0 = time.perf_counter()
+        try:
+            out = fn(*args)
+        except (Cancelled, CreateError):
+            raise
+        except RequestError as exc:
+            raise CreateError(name, str(exc)) from exc
+        except Exception as exc:  # which stage broke matters more to the user than the exception type
+            raise CreateError(name, f"{type(exc).__name__}: {exc}") from exc
+        self.times[name] = round(time.perf_counter() - t0, 3)
+        self.done += _WEIGHTS[name]
+        return out
+
+    def cleanup(self) -> None:
+        for f in self.files:
+            if f.is_dir():
+                shutil.rmtree(f, ignore_errors=True)
+            elif f.exists():
+                f.unlink()
+        if self.stored:
+            catalog, item_id = self.stored
+            catalog.remove(item_id)
+
+
+def create(request_text: str, guidance: dict | None, user: str | None, ctx: CreatorContext,
+           progress: Callable[[str, float], None] | None = None, cancel: threading.Event | None = None) -> CreateResult:
+    run = _Run(progress, cancel)
+    item_id = f"ai-{uuid.uuid4().hex[:12]}"
+    work = ctx.settings.data_dir / "creator" / "work" / item_id
+    run.files.append(work)
+    try:
+        result = _create(request_text, guidance or {}, user, ctx, run, item_id, work)
+    except BaseException:
+        run.cleanup()
+        raise
+    shutil.rmtree(work, ignore_errors=True)
+    run.progress("done", 1.0)
+    return result
+
+
+def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, work: Path) -> CreateResult:
+    from . import stages
+
+    g, taste, sb = run.stage("script", stages.script, ctx, text, guidance, user)
+    work.mkdir(parents=True, exist_ok=True)
+    visuals = run.stage("visuals", stages.choose_visuals, ctx, sb, g, taste, run.cancel)
+    speech, voice = run.stage("narration", stages.narrate, ctx, sb, g, run.cancel)
+    segments, total, timeline, audio_lines = stages.plan(sb, visuals, speech, g, ctx, item_id)
+    audio = stages.audio_track(audio_lines, total, work) if audio_lines else None
+    media_dir = ctx.settings.data_dir / "media" / "created"
+    media_dir.mkdir(parents=True, exist_ok=True)
+    media = media_dir / f"{item_id}.mp4"
+    run.files.append(media)
+    mids: list = []
+    render_progress = lambda f: run.progress("render", run.done + _WEIGHTS["render"] * f)  # noqa: E731
+    run.stage("render", stages.render_video, Plan(sb.title, segments, total, audio), media, run.cancel, render_progress, mids)
+    cover_path = media_dir / f"{item_id}.jpg"
+    run.files.append(cover_path)
+    run.stage("cover", cover, mids, sb.title, cover_path)
+    item = stages.make_item(item_id, user, text, g, sb, visuals, voice, total, audio is not None, ctx, run.times)
+    item.media_path = str(media.relative_to(ctx.settings.data_dir))
+    item.cover_path = str(cover_path.relative_to(ctx.settings.data_dir))
+    if ctx.persist and ctx.catalog is not None:
+        run.stored = (ctx.catalog, item_id)
+        run.stage("save", ctx.catalog.add, [item])
+    item.provenance["stage_times"] = dict(run.times)
+    notes = list(ctx.notes) + ([f"storyboard from template: {sb.note}"] if sb.source == "template" and sb.note else [])
+    return CreateResult(item, sb, media, cover_path, dict(run.times), timeline, notes)
+
+
+def publish(ctx: CreatorContext, item_id: str, user: str) -> Item:
+    """Make a created item public; only its owner may. Raises ValueError with the reason otherwise."""
+    store = ctx.catalog.store
+    item = store.get_item(item_id)
+    if item is None or (item.visibility == "private" and item.owner != user):
+        raise ValueError(f"there is no item “{item_id}” of yours to publish")
+    if item.owner != user or item.origin != "ai_created":
+        raise ValueError("only the person who created a video can publish it")
+    item.visibility = "public"
+    store.add_items([item])
+    return item
+

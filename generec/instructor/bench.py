@@ -1,0 +1,101 @@
+"""`python -m generec bench instructor`: routing accuracy, slot F1 and latency per LLM backend.
+
+Runs the labelled requests in `tests/data/instructor_requests.jsonl` through the same
+`Planner.plan` the chat uses (context: the titles shown before, the kind of upload), then
+times whole retrieval turns on the real corpus for the first-visible-step and turn latency.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+from ..config import ROOT, Settings
+from .evaluate import load_requests, report_table, run, score
+from .planner import Planner
+
+DATA = ROOT / "tests" / "data" / "instructor_requests.jsonl"
+TURN_QUERIES = ["something calm with animals", "funny cartoon", "physics experiments please", "music visualiser with neon colours",
+                "old cars racing", "a bird", "something relaxing", "show me a dog", "animation about building", "street life"]
+
+
+def _planner(settings: Settings, backend: str) -> Planner:
+    if backend == "rules":
+        return Planner(None)
+    from ..llm import load_llm
+
+    return Planner(load_llm(settings, backend))
+
+
+def _plan_fn(planner: Planner):
+    def plan(text: str, context: dict):
+        shown = context.get("shown") or []
+        return planner.plan(text, [{"title": s.get("title", "")} for s in shown], context.get("has_upload")).guidance
+    return plan
+
+
+def turn_latency(settings: Settings, backend: str, n: int) -> dict:
+    """First visible step and whole retrieval turn, server side, through GeneRec.turn."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from ..service import GeneRec
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        shutil.copy2(settings.data_dir / "generec.db", d / "generec.db")
+        shutil.copytree(settings.index_dir, d / "index")
+        for sub in ("media", "models"):
+            (d / sub).symlink_to(settings.data_dir / sub)
+        app = GeneRec(settings.with_(data_dir=d, llm=backend))
+        app.instructor  # load the model before timing, as the app does at start
+        list(app.turn("maya", "warm up", session="bench-warm"))
+        first, total = [], []
+        for i in range(n):
+            t0 = time.perf_counter()
+            it = app.turn("maya", TURN_QUERIES[i % len(TURN_QUERIES)], session=f"bench-{i}")
+            next(it)
+            first.append(time.perf_counter() - t0)
+            list(it)
+            total.append(time.perf_counter() - t0)
+    q = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(p * len(xs)))]  # noqa: E731
+    return {"first_step_p50_s": statistics.median(first), "turn_p50_s": statistics.median(total), "turn_p95_s": q(total, 0.95), "turns": n}
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="generec bench instructor")
+    ap.add_argument("--backends", default="llamacpp,llamacpp:fast,rules", help="comma-separated GENEREC_LLM specs")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N requests")
+    ap.add_argument("--turns", type=int, default=20, help="retrieval turns to time per backend (0: skip)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    settings = settings or Settings.from_env()
+    reqs = load_requests(DATA)
+    reqs = reqs[: args.limit] if args.limit else reqs
+    results = {}
+    for backend in args.backends.split(","):
+        t0 = time.perf_counter()
+        planner = _planner(settings, backend)
+        load_s = time.perf_counter() - t0
+        if planner.llm is not None:   # evaluate the prompt prefix once, as the app does at start
+            planner.plan("hello")
+        preds, lat = run(_plan_fn(planner), reqs)
+        res = score([r["gold"] for r in reqs], preds, lat)
+        res["load_s"] = load_s
+        if args.turns:
+            res.update(turn_latency(settings, backend, args.turns))
+        res["threads"] = settings.threads
+        results[backend] = res
+        if not args.json:
+            print(f"{backend}: action {res['action_accuracy']:.3f}, slot F1 {res['slot_f1']:.3f}, p50 plan {res['latency_p50_s']:.2f} s", flush=True)
+    if args.json:
+        print(json.dumps(results))
+    else:
+        print(report_table(results))
+        for b, r in results.items():
+            if "turn_p50_s" in r:
+                print(f"{b}: first visible step p50 {r['first_step_p50_s'] * 1000:.0f} ms; retrieval turn p50 {r['turn_p50_s']:.2f} s, p95 {r['turn_p95_s']:.2f} s ({r['turns']} turns, {r['threads']} thread(s))")
+        print(f"requests: {len(reqs)} from {DATA.relative_to(ROOT)}")
+    return 0
