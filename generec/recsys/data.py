@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import Interactions
+from .interactions import Interactions
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "movielens"
 DATASETS = ("ml-100k", "ml-latest-small")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .base import IdMap, Interactions
+from .interactions import IdMap, Interactions
 
 
 def build_matrix(log: Interactions, users: IdMap, items: IdMap, decay: float = 1.0) -> tuple[sp.csr_matrix, sp.csr_matrix]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Interactions
+from .interactions import Interactions
 
 
 def positives(log: Interactions, min_rating: float = 4.0) -> Interactions:

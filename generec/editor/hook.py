@@ -1,0 +1,83 @@
+"""How the app and the command line call the editor: requests from a user's profile, results back.
+
+`user_taste` computes what GeneRec calls the user's taste: the mean image feature of the
+covers of the items they liked (visual) and those items' texts. `request_for` builds an
+`EditRequest` for a corpus item or an uploaded file. `app_editor` is the function the chat
+service plugs into `GeneRec.editor`: it runs an op and, only when it succeeded, adds the new
+private items to the catalog.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..media import MediaError, load_image
+from ..profile import build_profile
+from . import OPS, run_edit
+from .base import EditContext, EditError, EditRequest
+
+
+def user_taste(store, catalog, user: str, image_model) -> tuple[np.ndarray | None, list[str]]:
+    """(visual taste or None when nothing liked has a cover, texts of the liked items)."""
+    if not user or store.get_user(user) is None:
+        return None, []
+    prof = build_profile(store, user)
+    liked = [it for it in (store.get_item(i) for i in prof.liked) if it is not None]
+    covers = []
+    for it in liked:
+        if it.cover_path:
+            try:
+                covers.append(load_image(catalog.path(it.cover_path)))
+            except (MediaError, OSError):
+                continue  # a missing cover is no reason to refuse the edit
+    taste = None
+    if covers:
+        v = image_model.analyse(covers, top=1).features.mean(axis=0)
+        taste = v / max(float(np.linalg.norm(v)), 1e-12)
+    return taste, [it.text() for it in liked]
+
+
+def request_for(catalog, store, user: str, *, item_id: str | None = None, video: str | None = None,
+                instruction: str = "", style: str | None = None, query: str | None = None, image_model=None) -> EditRequest:
+    if bool(item_id) == bool(video):
+        raise EditError("say which video to edit: a corpus item id or an uploaded file (one of them)")
+    item = None
+    if item_id:
+        item = store.get_item(item_id)
+        if item is None or (item.visibility == "private" and item.owner != (user or None)):
+            raise EditError(f"there is no item “{item_id[:60]}” to edit; pick one from the feed or upload a video")
+        if not item.media_path:
+            raise EditError(f"the item “{item_id}” has no video to edit")
+        path = catalog.path(item.media_path)
+    else:
+        path = Path(video).expanduser()
+    taste, liked = user_taste(store, catalog, user, image_model) if image_model is not None and store is not None else (None, [])
+    return EditRequest(source_path=path, source_item=item, user=user or "", instruction=instruction or "",
+                       style=style, query=query, taste=taste, liked_text=liked)
+
+
+def summary(item) -> dict:
+    return {"id": item.id, "title": item.title, "parent_id": item.parent_id, "media": item.media_path,
+            "cover": item.cover_path, "duration_s": item.duration_s, "origin": item.origin,
+            "licence": item.licence, "attribution": item.attribution}
+
+
+def app_editor(deps: Any, item_id: str, op: str, args: dict) -> dict:
+    """`GeneRec.editor`: (tool deps, item id, op, {style, query, duration_s}) -> result for the instructor."""
+    t0 = time.perf_counter()
+    ctx = EditContext(deps.settings, deps.settings.media_dir / "edits",
+                      image_model=deps.catalog.image_model, text_embedder=deps.catalog.text_model)
+    try:
+        if op not in OPS:
+            raise EditError(f"unknown edit “{op}”; choose one of: {', '.join(OPS)}")
+        source = {"video": deps.upload_video} if (deps.upload_video and not item_id) else {"item_id": item_id}
+        req = request_for(deps.catalog, deps.store, deps.user, instruction=args.get("query") or args.get("style") or "",
+                          style=args.get("style"), query=args.get("query"), image_model=ctx.images, **source)
+        items = run_edit(op, req, ctx)
+    except EditError as exc:
+        return {"status": "error", "message": str(exc)}
+    deps.catalog.add(items)   # only now: a failed edit adds nothing to the corpus
+    return {"status": "ok", "items": [summary(it) for it in items], "seconds": round(time.perf_counter() - t0, 2)}

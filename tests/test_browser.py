@@ -1,0 +1,224 @@
+"""The chat in a real headless Chromium (Debian's, through playwright): type, watch, 👍/👎, upload.
+
+The app runs in this process on a free loopback port against a private copy of the real
+corpus; what the clicks store is read back from that copy's database.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from app_server import InProcessApp
+
+pytestmark = pytest.mark.timeout(180)
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+REQUEST = "something calm with animals"
+PHOTO = Path(__file__).resolve().parent.parent / ".venv/lib/python3.11/site-packages/gradio/media_assets/images/cheetah.jpg"
+SHOT = "/tmp/generec_browser.png"
+WAIT_MS = 120_000   # a turn plans with the local LLM on a shared CPU
+
+
+@pytest.fixture(scope="module")
+def server(real_data_dir):
+    from generec.config import Settings
+
+    with InProcessApp(Settings(data_dir=real_data_dir, threads=1)) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def store(server):
+    from generec.store import open_store
+
+    s = open_store(server.settings.db_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: `make install` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class Page:
+    """A fresh browser context on the app, recording every request that leaves loopback."""
+
+    def __init__(self, browser, url: str):
+        self.ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.ctx.new_page()
+        self.page.set_default_timeout(WAIT_MS)
+        self.outside: list[str] = []
+        self.page.on("request", self._seen)
+        self.page.goto(url)
+        self.page.wait_for_selector("#box textarea")
+
+    def _seen(self, req) -> None:
+        u = urlparse(req.url)
+        if u.scheme in ("data", "blob", "about"):
+            return
+        if u.hostname not in ("127.0.0.1", "localhost", "::1"):
+            self.outside.append(req.url)
+
+    def close(self) -> None:
+        self.ctx.close()
+
+
+@pytest.fixture
+def web(browser, server):
+    p = Page(browser, server.url)
+    yield p
+    p.close()
+
+
+@contextlib.contextmanager
+def screenshot_on_failure(web: Page):
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            web.page.screenshot(path=SHOT, full_page=True)
+        raise
+
+
+def n_videos(page) -> int:
+    return page.locator("#chat video").count()
+
+
+def send(page, text: str = "", photo: Path | None = None, expect_videos: int = 0) -> None:
+    """Submit the box and wait until the answer is complete (the box is usable again)."""
+    before = n_videos(page)
+    if photo is not None:
+        page.set_input_files("#box input[type=file]", str(photo))
+        # the attachment is uploaded before the message can go
+        page.wait_for_function("() => !document.querySelector('#box textarea').disabled && "
+                               "document.querySelectorAll('#box img, #box .thumbnail-item').length > 0")
+    page.fill("#box textarea", text)
+    page.press("#box textarea", "Enter")
+    page.wait_for_function("n => document.querySelectorAll('#chat video').length >= n", arg=before + expect_videos)
+    page.wait_for_function("() => { const t = document.querySelector('#box textarea'); return t && !t.disabled; }")
+    page.wait_for_function("() => !document.querySelector('#chat .pending, #chat [data-testid=\"pending\"]')")
+
+
+def item_rows(page) -> list:
+    """Message rows that hold a video, in order."""
+    rows = page.locator("#chat .message-row")
+    return [rows.nth(i) for i in range(rows.count()) if rows.nth(i).locator("video").count()]
+
+
+def thumb(page, row, label: str):
+    """The Like/Dislike button under a message row (buttons are the row's following siblings)."""
+    tag = f"t{uuid.uuid4().hex[:8]}"
+    found = row.evaluate("""(row, [label, tag]) => {
+        for (let e = row.nextElementSibling; e && !e.classList.contains('message-row'); e = e.nextElementSibling) {
+            const b = e.querySelector(`button[aria-label="${label}"]`);
+            if (b) { b.setAttribute('data-thumb', tag); return true; }
+        }
+        return false; }""", [label, tag])
+    assert found, f"no {label} button under this message"
+    return page.locator(f'[data-thumb="{tag}"]')
+
+
+def item_of(row, store):
+    src = row.locator("video").get_attribute("src")
+    by_file = {Path(it.media_path).name: it for it in store.list_items(visible_to=None)}
+    return by_file[Path(urlparse(src).path).name]
+
+
+def poll(fn, seconds: float = 10.0, every: float = 0.2):
+    """fn() until it is truthy or the deadline passes; returns the last value."""
+    end = time.monotonic() + seconds
+    while True:
+        v = fn()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(every)
+
+
+def profile_line(page, label: str) -> str:
+    for line in page.inner_text("#profile-md").splitlines():
+        if line.strip().startswith(f"{label}:"):
+            return line
+    return ""
+
+
+def create_profile(page, name: str) -> None:
+    page.fill("#new-profile textarea, #new-profile input", name)
+    page.click("#create-profile")
+    page.wait_for_function("n => document.querySelector('#profile-md').innerText.includes(n)", arg=name)
+
+
+def test_watch_like_and_dislike_in_the_browser(web, store):
+    page = web.page
+    name = f"web{uuid.uuid4().hex[:6]}"
+    with screenshot_on_failure(web):
+        create_profile(page, name)  # a fresh profile: nothing liked yet, so the panel change is ours
+        assert profile_line(page, "Likes").strip().endswith("—")
+
+        send(page, REQUEST, expect_videos=1)
+        rows = item_rows(page)
+        assert len(rows) >= 2, page.inner_text("#chat")
+
+        # the first video really loads and plays
+        playing = rows[0].evaluate("""async row => {
+            const v = row.querySelector('video'); v.muted = true;
+            try { await v.play(); } catch (e) { return 'play() failed: ' + e; }
+            return 'ok'; }""")
+        assert playing == "ok", playing
+        page.wait_for_function("el => { const v = el.querySelector('video'); return v.currentTime > 0 && v.readyState >= 2 && !v.error; }",
+                               arg=rows[0].element_handle(), timeout=30_000)
+
+        t0 = time.time() - 1
+        liked = item_of(rows[0], store)
+        thumb(page, rows[0], "Like").click()
+        stored = poll(lambda: store.interactions(user=name, kinds=["like"], item_id=liked.id, since=t0))
+        assert len(stored) == 1, f"no like row for {liked.id}"
+        page.wait_for_function("t => [...document.querySelector('#profile-md').innerText.split('\\n')]"
+                               ".some(l => l.trim().startswith('Likes:') && l.includes(t))", arg=liked.title, timeout=15_000)
+
+        disliked = item_of(rows[1], store)
+        assert disliked.id != liked.id
+        thumb(page, rows[1], "Dislike").click()
+        assert poll(lambda: store.interactions(user=name, kinds=["dislike"], item_id=disliked.id, since=t0)), \
+            f"no dislike row for {disliked.id}"
+        page.wait_for_function("t => [...document.querySelector('#profile-md').innerText.split('\\n')]"
+                               ".some(l => l.trim().startswith('Dislikes:') && l.includes(t))", arg=disliked.title, timeout=15_000)
+
+        # The same request again. With the like alone the second item comes back (the like pulls
+        # similar animal clips up); after the 👎 it must not.
+        first_answer = len(rows)
+        send(page, REQUEST, expect_videos=1)
+        again = [item_of(r, store).id for r in item_rows(page)[first_answer:]]
+        assert again, page.inner_text("#chat")
+        assert disliked.id not in again, again
+        assert web.outside == [], web.outside
+
+
+def test_picture_upload_finds_videos(web, store):
+    page = web.page
+    assert PHOTO.is_file(), PHOTO
+    with screenshot_on_failure(web):
+        send(page, "", photo=PHOTO, expect_videos=1)
+        chat = page.inner_text("#chat")
+        assert "Looked at your picture" in chat, chat
+        assert page.locator("#chat .user-row img").count() >= 1  # the picture is shown as the user's message
+        assert n_videos(page) >= 1
+        # each answer video is served: the browser can read its metadata
+        page.wait_for_function("() => [...document.querySelectorAll('#chat video')].every(v => v.readyState >= 1 && !v.error)",
+                               timeout=30_000)
+        assert web.outside == [], web.outside
