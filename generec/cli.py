@@ -80,7 +80,19 @@ def _bench(args, settings: Settings) -> int:
     return run(args.what, args.rest, settings)
 
 
-COMMANDS = {"corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
+def _edit(args, settings: Settings) -> int:
+    from .editor.cli import main as edit_main
+
+    return edit_main(args.rest)
+
+
+def _create(args, settings: Settings) -> int:
+    from .creator.cli import main as create_main
+
+    return create_main(args.rest)
+
+
+COMMANDS = {"edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -107,6 +119,10 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--image")
     pl.add_argument("--audio")
     pl.add_argument("--json", action="store_true")
+    for name, text in (("edit", "repurpose a video: thumbnail | clip | restyle | caption (see `generec edit -h`)"),
+                       ("create", "make a new micro-video from a request (see `generec create -h`)")):
+        e = sub.add_parser(name, help=text, add_help=False)
+        e.add_argument("rest", nargs=argparse.REMAINDER)
     b = sub.add_parser("bench", help="benchmarks that print numbers: all | app | recsys | index")
     b.add_argument("what")
     b.add_argument("rest", nargs=argparse.REMAINDER)
@@ -117,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in ("edit", "create"):   # these own their whole command line, -h included
+        return COMMANDS[argv[0]](argparse.Namespace(rest=argv[1:]), None)
     args = parser().parse_args(argv)
     if args.command == "plan" and (args.text is None) == (args.file is None):
         parser().error("plan takes TEXT or --file FILE")

@@ -50,8 +50,9 @@ class GeneRec:
         self.store = store or open_store(settings.db_url)
         self.catalog = catalog or Catalog(settings, self.store)
         self.feed = Feed(self.catalog)
-        self.editor = None    # set when the AI editor is available: (deps, item_id, op, args) -> dict
-        self.creator = None   # set when the AI creator is available: (deps, args) -> dict
+        self.editor = self._edit        # (deps, item_id, op, args) -> dict; None switches editing off
+        self.creator = self._create     # (deps, args) -> dict; None switches creating off
+        self._jobs = None
         self._instructor = None
         self._lock = threading.Lock()   # two first turns at once must not load the LLM twice
 
@@ -94,6 +95,49 @@ class GeneRec:
             "liked": title(prof.liked), "disliked": title(prof.rejected),
             "tastes": likes, "avoids": dislikes, "preferences": prof.user.preferences,
         }
+
+    # -- editor and creator, as the instructor's tools see them -----------------
+    def _edit(self, deps, item_id: str, op: str, args: dict) -> dict:
+        from .editor.hook import app_editor
+
+        res = app_editor(deps, None if item_id == "upload" else item_id, op, args)
+        if res.get("status") == "ok":
+            items = [self.catalog.item(i["id"]) for i in res["items"]]
+            res["events"] = [ShowItem(it, f"{op} made for you from “{(self.catalog.item(it.parent_id) or it).title}”; private until you publish it",
+                                      self.catalog.path(it.media_path), self.catalog.path(it.cover_path) if it.cover_path else None,
+                                      "AI-edited") for it in items if it]
+        return res
+
+    @property
+    def jobs(self):
+        """One creator worker thread per app, started on first use."""
+        with self._lock:
+            if self._jobs is None:
+                from .creator.context import CreatorContext
+                from .creator.jobs import CreatorJobs
+
+                llm = self._make_instructor().planner.llm
+                ctx = CreatorContext.from_app(self, llm=llm, persist=True, visuals=self.settings.creator_visuals,
+                                              voice=self.settings.creator_voice)
+                self._jobs = CreatorJobs(ctx, self.store.create_job, self.store.update_job)
+            return self._jobs
+
+    def _create(self, deps, args: dict) -> dict:
+        from .creator.tool import guidance_from_args, job_events
+
+        job = self.jobs.submit(args.get("query") or "", user=deps.user, guidance=guidance_from_args(args))
+
+        def stream():
+            # the chat shows each stage as it happens; a closed chat turn (Stop) cancels the job
+            finished = False
+            try:
+                for ev in job_events(job, self.catalog):
+                    yield ev
+                finished = True
+            finally:
+                if not finished:
+                    job.cancel()
+        return {"status": "started", "events": stream()}
 
     def warm_up(self) -> None:
         """Load the LLM and evaluate its fixed prompt prefix, so the first request is quick."""

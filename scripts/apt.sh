@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages GeneRec needs, only when one is missing (so a second run is instant).
 set -euo pipefail
-PKGS=(chromium chromium-driver libcairo2 fonts-dejavu-core espeak-ng postgresql)
+PKGS=(chromium chromium-driver libcairo2 fonts-dejavu-core espeak-ng postgresql nodejs npm)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -5,7 +5,6 @@ real corpus (`real_data_dir`); every write is checked by reading the copied data
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 import urllib.request
@@ -13,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from app_server import InProcessApp
+from app_server import InProcessApp, SubprocessApp, http_status
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(180, func_only=True)  # app start + LLM warm-up are bounded in InProcessApp
 
 REQUEST = "something calm with animals"
 
@@ -196,3 +195,16 @@ def test_concurrent_clients_lose_no_rows(server, store):
     assert store.count("interactions") == n_inter + sum(shown) + len(jobs)
     assert store.count("messages") == n_msgs + 2 * len(jobs)
     assert len(store.interactions(kinds=["like"])) == likes_before + len(jobs)
+
+
+def test_python_app_py_serves_on_the_configured_port(real_data_dir, tmp_path):
+    """The Space entry point: `python app.py` reads GENEREC_DATA_DIR / GRADIO_SERVER_PORT from the env."""
+    from gradio_client import Client
+
+    with SubprocessApp(real_data_dir, log_path=tmp_path / "app.log") as srv:
+        assert http_status(srv.url) == 200
+        api = Client(srv.url, verbose=False).view_api(return_format="dict", print_info=False)["named_endpoints"]
+        assert {"/chat", "/feedback"} <= set(api)
+        pid = srv.pid
+    assert srv.proc is None and not Path(f"/proc/{pid}").exists()
+    assert http_status(srv.url, timeout=1.0) is None  # nothing listens any more

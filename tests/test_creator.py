@@ -91,6 +91,17 @@ def test_bad_llm_output_falls_back_to_a_valid_template():
     assert sb.scenes[1].narration != GOOD["scenes"][0]["narration"] and problems(sb, 3) == []
 
 
+def test_cut_off_or_foreign_text_is_trimmed_or_replaced():
+    import copy
+
+    draft = copy.deepcopy(GOOD)
+    draft["scenes"][1]["on_screen"] = "Neon glow over wet streets tonight"[:32]   # what maxLength leaves: "…tonig"
+    draft["scenes"][2]["narration"] = "A quiet tram carries riders home 静かに."
+    sb = write_storyboard(read_request("rainy nights in the city"), {}, FakeLLM().enqueue(draft))
+    assert sb.scenes[1].on_screen == "Neon glow over wet streets"
+    assert sb.source == "llm+template" and "静" not in sb.scenes[2].narration and problems(sb, 3) == []
+
+
 @pytest.mark.parametrize("topic", ["cats", "rainy nights in the city", "how planets orbit the sun", "ocean"])
 @pytest.mark.parametrize("seconds", [10, 30, 60])
 def test_template_storyboards_pass_their_own_checks(topic, seconds):
@@ -136,6 +147,15 @@ def test_create_makes_a_narrated_subtitled_vertical_video(settings):
         assert band_change > 8 and band_change > 2 * top_change, (scene, band_change, top_change)
         assert scene["speech"][0] <= c0 and c1 <= scene["speech"][1] + 1e-3
     assert not (settings.data_dir / "creator" / "work" / it.id).exists()
+
+
+@pytest.mark.parametrize("voice", ["piper", "espeak"])
+def test_each_voice_speaks_a_line_at_a_plausible_length(voice):
+    from generec.creator.narration import SAMPLE_RATE, load_voice
+
+    sp = load_voice(voice).say("Neon signs shimmer in every puddle below.")
+    assert 1.0 < sp.seconds < 6.0 and np.abs(sp.samples).max() > 0.05 and sp.samples.dtype == np.float32
+    assert len(sp.samples) == int(round(sp.seconds * SAMPLE_RATE))
 
 
 def test_no_narration_means_no_audio_stream(settings):
@@ -280,3 +300,54 @@ def test_diffusers_backend_loads_a_saved_pipeline_and_makes_the_video(settings, 
 
     with pytest.raises(ValueError, match="unknown diffusers option"):
         parse_spec("x?strength=1")
+
+
+def test_saved_item_is_private_until_its_owner_publishes_it(settings):
+    from generec.creator.pipeline import publish
+    from generec.service import GeneRec
+
+    app = GeneRec(settings)
+    app.user("ann", create=True), app.user("bob", create=True)
+    res = create("a short video about paper boats", {}, "ann", CreatorContext.from_app(app, voice="none", persist=True))
+    assert res.item.id in app.catalog.visible("ann") and res.item.id not in app.catalog.visible("bob")
+    assert res.item.id in app.catalog.text_index and "save" in res.stage_times
+    with pytest.raises(ValueError):
+        publish(app.catalog, res.item.id, "bob")
+    publish(app.catalog, res.item.id, "ann")
+    assert res.item.id in app.catalog.visible("bob") and app.store.get_item(res.item.id).origin == "ai_created"
+
+
+def test_chat_events_name_the_failed_stage_and_show_the_new_video(settings):
+    from types import SimpleNamespace
+
+    from generec.creator.jobs import CreatorJobs
+    from generec.creator.tool import creator_tool, job_events
+    from generec.events import Problem, ShowItem, Step
+
+    jobs = CreatorJobs(CreatorContext(settings=settings, voice="none"))
+    try:
+        events = list(job_events(jobs.submit("   ")))
+        assert isinstance(events[-1], Problem) and "Writing the storyboard" in events[-1].text and "empty" in events[-1].text
+        res = creator_tool(jobs)(SimpleNamespace(user=None, catalog=None), {"query": "lanterns on a river", "mood": "dreamy"})
+        assert res["status"] == "done" and isinstance(res["events"][-1], ShowItem)
+        steps = [e.title for e in res["events"] if isinstance(e, Step) and e.status == "pending"]
+        assert steps == ["Writing the storyboard", "Choosing the pictures", "Recording the narration", "Rendering the video", "Making the cover"]
+        assert res["events"][-1].item.provenance["guidance"]["mood"] == "dreamy"
+    finally:
+        jobs.shutdown()
+
+
+def test_cli_prints_the_item_record_and_names_a_failing_stage(settings, monkeypatch, capsys, tmp_path):
+    import json
+
+    from generec.creator.cli import main
+
+    for k, v in {"GENEREC_DATA_DIR": str(settings.data_dir), "GENEREC_EMBEDDER": "hash", "GENEREC_IMAGE_FEATURES": "colour"}.items():
+        monkeypatch.setenv(k, v)
+    assert main(["a short video about lanterns on a river", "--user", "cli-test", "--llm", "none", "--voice", "none",
+                 "--json", "--out", str(tmp_path / "out.mp4")]) == 0
+    record = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert record["origin"] == "ai_created" and record["owner"] == "cli-test" and record["visibility"] == "private"
+    assert probe(tmp_path / "out.mp4").height == 854
+    assert main(["", "--llm", "none"]) == 2
+    assert "script stage failed" in capsys.readouterr().err

@@ -242,3 +242,39 @@ def test_restyle_through_a_diffusers_img2img_pipeline(video_factory, fast_settin
     assert made.provenance["img2img"]["frames"] == 4 and made.provenance["models"] == [str(model)]
     red = np.array([255, 0, 0], dtype=np.float32)
     assert np.abs(frame_at(out, 0.5) - red).mean() > 20              # random weights repaint it: not the red source
+
+
+def test_app_hook_uses_the_users_likes_and_adds_only_successful_edits(video_factory, fast_settings):
+    from types import SimpleNamespace
+
+    from generec.catalog import Catalog
+    from generec.editor.hook import app_editor
+    from generec.store import open_store
+    from generec.types import Interaction, User
+
+    store = open_store(fast_settings.db_url)
+    catalog = Catalog(fast_settings, store)
+    media = fast_settings.media_dir
+    video = video_factory("corpus.mp4", ["red", "black", "blue", "green"], seconds=1.5)
+    liked = video_factory("liked.mp4", ["blue"], seconds=1.0)
+    media.mkdir(parents=True)
+    for name, src in (("corpus", video), ("liked", liked)):
+        shutil.copy(src, media / f"{name}.mp4")
+    Image.new("RGB", (160, 120), "blue").save(media / "liked.jpg")
+    Image.new("RGB", (160, 120), "red").save(media / "corpus.jpg")
+    catalog.add([Item(id="corpus", title="Colours", media_path="media/corpus.mp4", cover_path="media/corpus.jpg", duration_s=6.0),
+                 Item(id="liked", title="Blue", media_path="media/liked.mp4", cover_path="media/liked.jpg", duration_s=1.0)])
+    store.upsert_user(User(name="ann"))
+    store.record(Interaction("ann", "liked", "like"))
+    deps = SimpleNamespace(settings=fast_settings, store=store, catalog=catalog, user="ann", upload_video=None)
+
+    res = app_editor(deps, "corpus", "thumbnail", {"style": None, "query": None})
+    assert res["status"] == "ok"
+    new = store.get_item(res["items"][0]["id"])
+    assert new.parent_id == "corpus" and new.visibility == "private" and new.owner == "ann"
+    assert 3.0 <= new.provenance["frame_time_s"] < 4.5                 # taste = the liked blue cover
+    assert new.id in catalog.visible("ann") and new.id not in catalog.visible("bob")
+    before = len(store.list_items(visible_to="ann"))
+    bad = app_editor(deps, "corpus", "restyle", {"style": "make it better", "query": None})
+    assert bad["status"] == "error" and "could not tell" in bad["message"]
+    assert len(store.list_items(visible_to="ann")) == before

@@ -91,6 +91,7 @@ def test_follow_up_refers_to_what_was_shown(app):
 
 
 def test_edit_and_create_say_plainly_when_unavailable(app):
+    app.editor = app.creator = None   # e.g. a deployment that only retrieves
     app.fake.enqueue({"action": "retrieve", "query": "dog"}, {"action": "edit", "edit_op": "clip", "item_ref": "that one"},
                      {"action": "create", "query": "rainy nights"})
     run(app, "dog")
@@ -185,3 +186,22 @@ def test_resolve_references():
     assert resolve("the long one", shown, vis) == "b"
     assert resolve("../../etc/passwd", shown, vis) is None
     assert resolve("zzz", [], {}) is None
+
+
+def test_an_edit_turn_makes_a_private_child_item(app, video_factory):
+    from generec.media import normalise
+
+    src = video_factory("src.mp4", ["red", "blue", "green"], seconds=1.0, size="320x240")
+    normalise(src, app.settings.media_dir / "colour-shots.mp4")
+    app.catalog.add([Item(id="colour-shots", title="Colour shots", tags=["colour"], media_path="media/colour-shots.mp4",
+                          cover_path="media/dog-park.jpg", duration_s=3.0, licence="CC0-1.0")])
+    app.fake.enqueue({"action": "retrieve", "query": "colour"},
+                     {"action": "edit", "edit_op": "restyle", "style": "noir", "item_ref": "colour shots"})
+    assert "colour-shots" in shown(run(app, "colour"))
+    evs = run(app, "make the colour shots noir")
+    made = [e for e in evs if isinstance(e, ShowItem)]
+    assert len(made) == 1 and made[0].badge == "AI-edited" and made[0].media.exists()
+    child = made[0].item
+    assert child.parent_id == "colour-shots" and child.origin == "ai_edited" and child.owner == "alice" and child.visibility == "private"
+    assert child.id in app.catalog.visible("alice") and child.id not in app.catalog.visible("bob")
+    assert any(isinstance(e, Step) and e.title == "Editing" and e.status == "done" for e in evs)

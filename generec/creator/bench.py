@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     lib = ctx.library()
     once["library"] = time.perf_counter() - t0
-    print(f"one-off: " + ", ".join(f"{k} {v:.1f} s" for k, v in once.items()) +
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (other work on the machine slows every stage)")
+    print("one-off: " + ", ".join(f"{k} {v:.1f} s" for k, v in once.items()) +
           f" | library: {len(lib.shots or [])} shots, {len(lib.icons.icons) if lib.icons else 0} icons, {len(lib.stills)} stills")
     made, report = [], {"once": once, "runs": [], "personal": []}
     emb, image_model = ctx.embedder, app.catalog.image_model
@@ -114,12 +115,15 @@ def main(argv: list[str] | None = None) -> int:
             kinds = "/".join(s["kind"] for s in res.item.provenance["sources"])
             print(f"{req[:45]:45s} " + " ".join(f"{st.get(k, 0):6.1f}" for k in ("script", "visuals", "narration", "render", "cover")) +
                   f" {total:6.1f} {res.item.duration_s:5.1f}s {rel:5.2f} {base:6.2f}   {res.storyboard.source} ({kinds})", flush=True)
+            if res.storyboard.note:
+                print(f"    storyboard note: {res.storyboard.note[:150]}")
             report["runs"].append({"request": req, "stage_times": st, "total": total, "video_s": res.item.duration_s,
-                                   "relevance": rel, "random": base, "storyboard": res.storyboard.source, "kinds": kinds})
+                                   "relevance": rel, "random": base, "storyboard": res.storyboard.source, "kinds": kinds,
+                                   "titles": [s.narration for s in res.storyboard.scenes]})
         runs = report["runs"]
         if runs:
             med = {k: statistics.median(r["stage_times"].get(k, 0) for r in runs) for k in ("script", "visuals", "narration", "render", "cover")}
-            print(f"\nmedian per stage: " + ", ".join(f"{k} {v:.1f} s" for k, v in med.items()) +
+            print("\nmedian per stage: " + ", ".join(f"{k} {v:.1f} s" for k, v in med.items()) +
                   f"; median total {statistics.median(r['total'] for r in runs):.1f} s (first {runs[0]['total']:.1f} s) for "
                   f"{statistics.median(r['video_s'] for r in runs):.1f} s videos")
             wins = sum(r["relevance"] > r["random"] for r in runs)
@@ -166,4 +170,4 @@ def _personal(args, app, ctx, emb, image_model, made, report) -> None:
         print(f"  {req[:40]:40s} {a}'s video: {a} {row[a][a]:.3f} / {b} {row[a][b]:.3f} | {b}'s video: {a} {row[b][a]:.3f} / "
               f"{b} {row[b][b]:.3f} | videos differ {1 - _cos(vecs[a], vecs[b]):.3f}, shared sources {overlap:.0%}", flush=True)
         report["personal"].append({"request": req, "sims": row, "difference": 1 - _cos(vecs[a], vecs[b]), "shared_sources": overlap})
-    print(f"each video closer to its own user's likes in {own_wins}/{pairs} cases")
+    print(f"each video closer to its own user's likes in {own_wins}/{pairs} cases; load average now {os.getloadavg()[0]:.1f}")

@@ -46,11 +46,16 @@ class ShotClip:
     HEAD = 1.10  # decode 10 % larger than the frame, so the zoom never upsamples at its end
 
     def __init__(self, path: Path, start: float, shot_len: float, duration: float, fps: int = FPS):
+        import logging
+
         import imageio_ffmpeg
+
+        logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)  # it warns that we rescale, which we mean to
 
         self.duration = duration
         slow = min(2.0, max(1.0, duration / max(shot_len, 0.1)))
         sw, sh = int(W * self.HEAD) // 2 * 2, int(H * self.HEAD) // 2 * 2
+        # Centre crop to 9:16: saliency guesses (edge energy, colour contrast) did worse on this corpus.
         vf = (f"setpts={slow:.3f}*PTS,fps={fps},crop='min(iw,ih*9/16)':'min(ih,iw*16/9)',"
               f"scale={sw}:{sh}:force_original_aspect_ratio=increase,crop={sw}:{sh}")
         self._gen = imageio_ffmpeg.read_frames(str(path), input_params=["-ss", f"{start:.3f}"],

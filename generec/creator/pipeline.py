@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..types import Item
-from .compose import Cancelled, cover
+from .compose import Cancelled, cover  # noqa: F401  (Cancelled is part of this module's API)
 from .context import CreatorContext
 from .request import RequestError
 from .storyboard import Storyboard
@@ -115,21 +115,27 @@ def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, 
                                            run.cancel, render_progress, mids)
     cover_path = media_dir / f"{item_id}.jpg"
     run.files.append(cover_path)
-    run.stage("cover", cover, mids, sb.title, cover_path)
-    item = stages.make_item(item_id, user, text, g, sb, visuals, voice, total, has_audio, ctx, run.times)
-    item.media_path = str(media.relative_to(ctx.settings.data_dir))
-    item.cover_path = str(cover_path.relative_to(ctx.settings.data_dir))
+
+    def finish():
+        cover(mids, sb.title, cover_path)
+        item = stages.make_item(item_id, user, text, g, sb, visuals, voice, total, has_audio, ctx, run.times)
+        item.media_path = str(media.relative_to(ctx.settings.data_dir))
+        item.cover_path = str(cover_path.relative_to(ctx.settings.data_dir))
+        return item
+
+    item = run.stage("cover", finish)
+    item.provenance["stage_times"] = dict(run.times)
     if ctx.persist and ctx.catalog is not None:
         run.stored = (ctx.catalog, item_id)
         run.stage("save", ctx.catalog.add, [item])
-    item.provenance["stage_times"] = dict(run.times)
+        item.provenance["stage_times"] = dict(run.times)
     notes = list(ctx.notes) + ([f"storyboard ({sb.source}): {sb.note}"] if sb.note else [])
     return CreateResult(item, sb, media, cover_path, dict(run.times), timeline, notes)
 
 
-def publish(ctx: CreatorContext, item_id: str, user: str) -> Item:
+def publish(catalog, item_id: str, user: str) -> Item:
     """Make a created item public; only its owner may. Raises ValueError with the reason otherwise."""
-    store = ctx.catalog.store
+    store = catalog.store
     item = store.get_item(item_id)
     if item is None or (item.visibility == "private" and item.owner != user):
         raise ValueError(f"there is no item “{item_id}” of yours to publish")

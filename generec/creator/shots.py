@@ -22,6 +22,7 @@ from PIL import Image
 SAMPLE_FPS = 4.0
 CUT_DISTANCE = 0.45     # L1 distance between 64-bin colour histograms (range 0..2) that marks a cut
 MIN_SHOT_S, MAX_SHOT_S = 1.0, 8.0
+VERSION = 3           # bump when what is stored per shot changes: old caches are rebuilt
 
 
 @dataclass
@@ -109,13 +110,16 @@ class ShotIndex:
         items = sorted(cls.usable(items), key=lambda it: it.id)
         paths = {it.id: path_of(it.media_path) for it in items}
         items = [it for it in items if paths[it.id].exists()]
-        key = hashlib.blake2b(json.dumps([embedder.name, image_model.name] + [
+        key = hashlib.blake2b(json.dumps([VERSION, embedder.name, image_model.name] + [
             [it.id, it.media_path, paths[it.id].stat().st_size, it.text()] for it in items]).encode(), digest_size=8).hexdigest()
         meta, arrays = Path(cache_dir) / f"shots-{key}.json", Path(cache_dir) / f"shots-{key}.npz"
         if meta.exists() and arrays.exists():
-            data = np.load(arrays)
-            shots = [Shot(**s) for s in json.loads(meta.read_text())]
-            return cls(shots, data["text"], data["image"], paths)
+            try:
+                data = np.load(arrays)
+                shots = [Shot(**s) for s in json.loads(meta.read_text())]
+                return cls(shots, data["text"], data["image"], paths)
+            except (OSError, ValueError, TypeError, KeyError):
+                pass  # unreadable or from another version of this code: rebuild below
         shots, texts, images = [], [], []
         for it in items:
             spans, mids = detect_shots(paths[it.id])

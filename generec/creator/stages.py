@@ -34,6 +34,12 @@ def script(ctx, text: str, guidance: dict, user: str | None):
     taste, hint = ctx.taste(user)
     hint = {"likes": list(dict.fromkeys(g["include"] + hint.get("likes", []))),
             "avoids": list(dict.fromkeys(g["avoid"] + hint.get("avoids", [])))}
+    # What this request says to include or avoid weighs like the history does, in the picture choice too.
+    for words, name in ((g["include"], "like_text"), (g["avoid"], "dislike_text")):
+        if words:
+            v = ctx.embedder.encode([", ".join(words)])[0]
+            old = getattr(taste, name)
+            setattr(taste, name, _unit(v if old is None else old + v))
     return g, taste, write_storyboard(g, hint, ctx.llm)
 
 

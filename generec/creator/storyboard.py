@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from ..prompts import render as _prompt
 
 MIN_SCENES, MAX_SCENES = 3, 6
-LIMITS = {"title": 48, "narration": 110, "visual": 80, "on_screen": 28}
+LIMITS = {"title": 48, "narration": 110, "visual": 80, "on_screen": 32}
 MAX_WORDS = 20
 
 
@@ -41,9 +41,9 @@ class Storyboard:
 
     @classmethod
     def from_dict(cls, d: dict, **extra) -> "Storyboard":
-        scenes = [Scene(_clean(s.get("narration", "")), _clean(s.get("visual", "")), _clean(s.get("on_screen", "")))
+        scenes = [Scene(*(_clean(s.get(k, ""), LIMITS[k]) for k in ("narration", "visual", "on_screen")))
                   for s in d.get("scenes", []) if isinstance(s, dict)]
-        return cls(_clean(d.get("title", "")), scenes, **extra)
+        return cls(_clean(d.get("title", ""), LIMITS["title"]), scenes, **extra)
 
 
 def schema(n_scenes: int | None = None) -> dict:
@@ -59,9 +59,17 @@ def schema(n_scenes: int | None = None) -> dict:
             "required": ["title", "scenes"], "additionalProperties": False}
 
 
-def _clean(s) -> str:
+def _clean(s, limit: int | None = None) -> str:
     s = re.sub(r"[#*_`\"“”]|https?://\S+", "", str(s or ""))
-    return re.sub(r"\s+", " ", s).strip()
+    s = re.sub(r"\s+", " ", s).strip()
+    if limit and len(s) >= limit and " " in s:
+        # The schema closed the string at maxLength, likely mid-word: keep whole words only.
+        s = s[:limit].rsplit(" ", 1)[0].rstrip(" ,;:-")
+        s = re.sub(r"(\s+(a|an|the|and|or|of|to|in|on|with|for|by|at))+$", "", s, flags=re.I)
+    return s
+
+
+_FOREIGN = re.compile(r"[^\u0000-\u024f\u2010-\u2027\u2030-\u205e]")  # beyond Latin script and punctuation
 
 
 def _words(s: str) -> list[str]:
@@ -88,6 +96,10 @@ def findings(sb: Storyboard, n_scenes: int | None = None) -> list[tuple[int | No
                 out.append((i, f"scene {i + 1}: empty {name}"))
             elif len(value) > LIMITS[name]:
                 out.append((i, f"scene {i + 1}: {name} longer than {LIMITS[name]} characters"))
+            elif _FOREIGN.search(value):  # small multilingual models drift into other scripts; the font lacks them
+                out.append((i, f"scene {i + 1}: {name} has characters outside the Latin script"))
+        if len(_words(sc.on_screen)) > 5:
+            out.append((i, f"scene {i + 1}: on-screen text over 5 words"))
         w = _words(sc.narration)
         if len(w) > MAX_WORDS:
             out.append((i, f"scene {i + 1}: narration has {len(w)} words"))
@@ -100,7 +112,8 @@ def findings(sb: Storyboard, n_scenes: int | None = None) -> list[tuple[int | No
             for j in range(i + 1, len(lines)):
                 if _similar(lines[i], lines[j]) >= limit:
                     out.append((j, f"scenes {i + 1} and {j + 1}: repeated {name}"))
-    starts = [tuple(_words(s.narration)[:3]) for s in sb.scenes]
+    # "The robot is busy…" / "The robot is laughing…" reads fine; four identical opening words do not.
+    starts = [tuple(_words(s.narration)[:4]) for s in sb.scenes]
     for j in range(len(starts)):
         if starts[j] in starts[:j]:
             out.append((j, f"scene {j + 1}: narration starts like an earlier one"))

@@ -117,13 +117,21 @@ def _cut(src: Path, dst: Path, start: float, length: float) -> Path:
     return dst
 
 
-def _time(fn, repeat: int = 1) -> float:
+def _cpu() -> float:
+    import resource
+
+    return sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ("ru_utime", "ru_stime"))
+
+
+def _time(fn, repeat: int = 1) -> tuple[float, float]:
+    """Median (wall seconds, CPU seconds incl. ffmpeg children): CPU time shows the cost when the machine is shared."""
     out = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), _cpu()
         fn()
-        out.append(time.perf_counter() - t)
-    return float(np.median(out))
+        out.append((time.perf_counter() - t, _cpu() - c))
+    return tuple(np.median(np.array(out), axis=0).tolist())
 
 
 def timings(settings, catalog, long_item, taste) -> dict:
@@ -193,6 +201,10 @@ def main(argv: list[str] | None = None) -> int:
           f" ({(th['chosen'] / th['random_frame'] - 1) * 100:+.1f}%); beats the cover in {th['win_rate_vs_cover'] * 100:.0f}% of pairs")
     print(f"clip       pairs={cl['pairs']}  chosen {cl['chosen']:.4f} | opening {cl['opening']:.4f} | random window {cl['random_window']:.4f}"
           f"  lift vs opening {cl['chosen'] - cl['opening']:+.4f}, vs random {cl['chosen'] - cl['random_window']:+.4f}")
-    for name, secs in report.get("timings_s", {}).items():
-        print(f"time {name:28s} {secs:6.2f} s")
+    if "timings_s" in report:
+        import os
+
+        print(f"timings (wall / CPU incl. ffmpeg; load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores):")
+    for name, (wall, cpu) in report.get("timings_s", {}).items():
+        print(f"time {name:28s} {wall:6.2f} s wall  {cpu:6.2f} s cpu")
     return 0

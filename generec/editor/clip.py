@@ -74,7 +74,7 @@ def describe(path: Path, info: Probe, ctx: EditContext) -> tuple[list[Unit], lis
     """
     with ThreadPoolExecutor(1) as pool:   # Whisper runs while ffmpeg decodes frames
         speech = pool.submit(transcript_for, path, info, ctx.settings)
-        frames = read_frames(path, info, fps=4.0 if info.duration_s <= 240 else 2.0, width=224)
+        frames = read_frames(path, info, fps=3.0 if info.duration_s <= 240 else 1.5, width=224)
         diffs = frame_changes(frames)
         cuts = find_cuts(frames, diffs, min_shot_s=1.0)
         transcript = speech.result()
@@ -106,7 +106,7 @@ def _z(x: np.ndarray) -> np.ndarray:
 def score_units(units: list[Unit], feats: np.ndarray, req: EditRequest, ctx: EditContext) -> tuple[np.ndarray, list[str]]:
     """Per-unit relevance: request (text), visual taste, and liked texts, each z-scored."""
     score, used = np.zeros(len(units)), []
-    theme = (req.query or req.instruction or "").strip()
+    theme = theme_of(req)
     need_text = bool(theme) or bool(req.liked_text)
     T = ctx.texts.encode([u.text() or "nothing" for u in units]) if need_text else None
     has_text = np.array([bool(u.text()) for u in units], dtype=float)
@@ -144,10 +144,22 @@ def plan_clips(units: list[Unit], score: np.ndarray, n: int, min_s: float = MIN_
     return sorted(chosen, key=lambda r: r.start)
 
 
+COUNT = re.compile(r"\b(\d+|one|two|three|four|five)\s+(?:\w+\s+)?(?:clips?|shorts?|parts?|videos?)\b", re.I)
+
+
 def wanted_count(instruction: str, duration: float) -> int:
-    m = re.search(r"\b(\d+|one|two|three|four|five)\s+(?:\w+\s+)?(?:clips?|shorts?|parts?|videos?)\b", instruction or "", re.I)
+    m = COUNT.search(instruction or "")
     n = (int(m[1]) if m[1].isdigit() else NUMBERS[m[1].lower()]) if m else 3
     return max(1, min(n, 5, int(duration // MIN_S)))
+
+
+def theme_of(req: EditRequest) -> str:
+    """What the clips should be about: the query, or the instruction without "make two clips (about)"."""
+    if req.query:
+        return req.query.strip()
+    text = COUNT.sub(" ", req.instruction or "")
+    text = re.sub(r"^\W*(?:please\s+)?(?:make|cut|give me|create|find)?\s*(?:me\s+)?(?:some\s+)?(?:clips?|shorts?)?\s*(?:about|on|of|with)?\s+", " ", f" {text}", flags=re.I)
+    return " ".join(text.split())
 
 
 def render(src: Path, start: float, end: float, dst: Path, has_audio: bool) -> None:
@@ -172,7 +184,7 @@ def run(req: EditRequest, ctx: EditContext, info: Probe) -> list:
     if not plans:
         raise EditError(f"{src.name}: no stretch of {MIN_S:.0f}-{MAX_S:.0f} s could be cut from it")
     base = req.source_item.title if req.source_item else src.stem.replace("_", " ")
-    theme = (req.query or req.instruction or "").strip()
+    theme = theme_of(req)
     items = []
     with Staging(ctx.out_dir) as stage:
         made = []

@@ -73,11 +73,13 @@ class Usability:
 
 def judge(frames: Frames, cuts: list[float], diffs: np.ndarray) -> Usability:
     """`cuts` are shot-boundary times and `diffs[i]` the change from frame i-1 to i (see shots)."""
-    grey = luma(frames.rgb.astype(np.float32))
-    flat = grey.reshape(len(grey), -1)
-    # Black = nothing bright anywhere (a dark visualiser with glowing particles is content);
-    # washed out = nothing dark anywhere.
-    black = (np.percentile(flat, 99, axis=1) < 40) | (np.percentile(flat, 1, axis=1) > 235)
+    rgb = frames.rgb[:, ::2, ::2]          # half resolution is plenty for these judgements
+    grey = luma(rgb.astype(np.float32))
+    # Black = (almost) no bright pixel anywhere: a dark visualiser with glowing particles is
+    # content, and brightness is the strongest channel, so saturated blue is not "dark".
+    # Washed out = (almost) no pixel that is not near-white.
+    black = ((rgb.max(axis=3) >= 40).reshape(len(rgb), -1).mean(axis=1) < 0.01) | \
+            ((rgb.min(axis=3) <= 235).reshape(len(rgb), -1).mean(axis=1) < 0.01)
     sharp = sharpness(grey)
     typical = float(np.median(sharp[~black])) if (~black).any() else 0.0
     # Only meaningful when the video has texture at all; flat colour fields have none to lose.

@@ -22,7 +22,7 @@ from .base import EditContext, EditError, EditRequest, Staging, child_id, child_
 from .frames import judge, read_frames
 from .shots import find_cuts, frame_changes, shots_from_cuts
 
-MAX_CANDIDATES = 24   # image features cost ~30 ms each on this CPU: keeps a 30 s video under 2 s
+MAX_CANDIDATES = 16   # image features cost ~30 ms each on this CPU: keeps a 30 s video under 2 s
 FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu")]
 
 

@@ -117,22 +117,28 @@ def _canon_residual(c: np.ndarray, code: np.ndarray) -> np.ndarray:
     return np.repeat(np.repeat(dll / 2.0, 2, axis=0), 2, axis=1).astype(np.float32)
 
 
-def mark_residual(rgb: np.ndarray, code: np.ndarray | None = None, passes: int = 2) -> np.ndarray:
-    """The U-channel change (full frame size) that makes an RGB frame carry `code`.
+def _residual(base: np.ndarray, h: int, w: int, code: np.ndarray | None, passes: int = 2) -> np.ndarray:
+    """U change at size (h, w) that makes a frame whose canonical U is `base` carry `code`.
 
-    U is linear in RGB, so it is computed on the 256x256 resize (cheap). The trip to full
-    size and back blurs block edges, so a second pass measures what a detector would read
-    and moves each value back to the middle of its bin."""
+    The trip to full size and back blurs block edges, so a second pass measures what a
+    detector would read and moves each value back to the middle of its bin."""
     import cv2
 
     code = CODE if code is None else code
-    h, w = rgb.shape[:2]
-    base = _u_channel(cv2.resize(rgb, (CANON, CANON), interpolation=cv2.INTER_AREA))
     rows, cols = _round_trip(h, w)
     total = np.zeros((CANON, CANON), np.float32)
     for i in range(passes):
         total += _canon_residual(base + rows @ total @ cols if i else base, code)
     return cv2.resize(total, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def mark_residual(rgb: np.ndarray, code: np.ndarray | None = None) -> np.ndarray:
+    """The U-channel change (full frame size) for an RGB frame. U is linear in RGB, so the
+    canonical U is computed on the 256x256 resize of the frame (cheap)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    return _residual(_u_channel(cv2.resize(rgb, (CANON, CANON), interpolation=cv2.INTER_AREA)), h, w, code)
 
 
 @lru_cache(maxsize=8)
@@ -155,6 +161,22 @@ def embed_frame(rgb: np.ndarray, code: np.ndarray | None = None) -> np.ndarray:
     out[..., 1] -= 0.395 * du
     out[..., 2] += 2.032 * du
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+# ffmpeg's rgb24 -> yuv420p (BT.601, limited range) gives Cb - 128 = 0.4957 (B - Y);
+# OpenCV's U - 128 = 0.492 (B - Y). Marking the Cb plane directly skips two colour conversions.
+_CB_PER_U = 0.4957 / 0.492
+
+
+def embed_cb_plane(cb: np.ndarray, code: np.ndarray | None = None) -> np.ndarray:
+    """Mark the Cb plane (uint8, half size) of a yuv420p frame; Y and Cr stay as they are."""
+    import cv2
+
+    h, w = cb.shape
+    f = cb.astype(np.float32)
+    base = 128.0 + (cv2.resize(f, (CANON, CANON), interpolation=cv2.INTER_AREA) - 128.0) / _CB_PER_U
+    f += _residual(base, h, w, code) * _CB_PER_U
+    return np.clip(f + 0.5, 0, 255).astype(np.uint8)
 
 
 def _votes(u256: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -181,10 +203,18 @@ def _agreement(ones: np.ndarray, total: np.ndarray) -> int:
     return int(((ones / np.maximum(total, 1) > 0.5) == CODE.astype(bool)).sum())
 
 
+def u_from_cb(cb: np.ndarray) -> np.ndarray:
+    """OpenCV-scale U from a limited-range BT.601 Cb plane."""
+    return 128.0 + (cb.astype(np.float32) - 128.0) / _CB_PER_U
+
+
 def detect_frames(frames: list[np.ndarray], crops=CROPS) -> dict:
     """Pool the block votes of all frames under one crop hypothesis (a crop is the same for
-    the whole video); the video is marked when the best hypothesis reads >= THRESHOLD bits."""
-    us = [_u_channel(f) for f in frames]
+    the whole video); the video is marked when the best hypothesis reads >= THRESHOLD bits.
+
+    `frames` are RGB images or U planes (2-D, e.g. from `u_from_cb`). Videos are read as U
+    planes: converting to RGB clips dark and saturated pixels, which erased the mark there."""
+    us = [f if f.ndim == 2 else _u_channel(f) for f in frames]
     best = {"detected": False, "agreement": -1, "bits": len(CODE), "crop": "", "frames": len(frames)}
     if not frames:
         return best

@@ -113,8 +113,12 @@ class Instructor:
         if item_id is None and not (deps.upload_video and g.item_ref):
             yield Say("Which video should I change? Ask for some videos first, then say “the first one” or name it.")
             return
+        what = f"{g.edit_op} of “{visible[item_id].title if item_id in visible else 'your video'}”"
+        t0 = time.perf_counter()
+        yield Step("Editing", f"{what}…", status="pending")
         res = tools["edit_item"].invoke({"item_id": item_id or "upload", "op": g.edit_op, "style": g.style, "query": g.query, "duration_s": g.duration_s})
-        yield from self._result(deps, res, f"{g.edit_op} of “{visible[item_id].title if item_id in visible else 'your video'}”")
+        yield Step("Editing", what + (" — done" if res.get("status") == "ok" else ""), seconds=time.perf_counter() - t0)
+        yield from self._result(deps, res, what)
 
     def _create(self, deps, tools, g: Guidance) -> Iterator[Event]:
         prefs = tools["get_preferences"].invoke({})

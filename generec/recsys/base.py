@@ -1,9 +1,10 @@
 """The one recommender interface: the `Recommender` base class every model extends.
 
 Every model scores items from a user's *row* (a signed, weighted vector over items), so an
-online event only has to edit that row for the very next call to change: no retrain. Subclasses
-implement `_fit` and `_score_rows`; this module owns the id maps, exclusions, fallbacks (popularity when
-a model has no signal), request/preference blending and the event log that `refit` folds in.
+online event only has to edit that row for the very next call to change: no retrain.
+Subclasses implement `_fit` and `_score_rows`; this module owns the id maps, exclusions,
+fallbacks (popularity when a model has no signal), request/preference blending, and the
+event log that `refit` folds in.
 """
 from __future__ import annotations
 

@@ -37,13 +37,14 @@ def rank_users(model, users: list, k: int, batch: int = 256) -> dict:
     return out
 
 
-def run_recsys(dataset: str, models=MODELS, cache_dir: Path | None = None, vectors: bool = True, log=print) -> dict:
+def run_recsys(dataset: str, models=MODELS, cache_dir: Path | None = None, vectors: bool = True,
+               diversity: float = 0.0, log=print) -> dict:
     from threadpoolctl import threadpool_limits
 
     from .data import item_vectors, load
     from .factory import DEFAULT, make_recommender
     from .metrics import coverage, evaluate
-    from .rerank import novelty
+    from .rerank import intra_list_diversity, novelty
     from .split import positives, temporal_split
 
     data = load(dataset)
@@ -79,19 +80,34 @@ def run_recsys(dataset: str, models=MODELS, cache_dir: Path | None = None, vecto
         metrics.update(coverage=coverage(rankings, len(data.item_ids), 10),
                        novelty=novelty(rankings, dict(zip(model.items.ids, model.pop.tolist())), len(model.users), 10),
                        fit_s=fit_s, p50_ms=1000 * float(np.median(lat)))
+        if V is not None:
+            metrics["diversity"] = intra_list_diversity(rankings, model.item_vectors, model.items.lookup, 10)
         results[name] = {k: round(v, 4) for k, v in metrics.items()}
         log(f"  {name:8s} " + "  ".join(f"{k}={v}" for k, v in results[name].items()))
+        if diversity > 0 and name == DEFAULT and V is not None:
+            # The MMR knob through the public call; it only re-orders, so fit time is the model's.
+            t0 = time.perf_counter()
+            mmr_rank = {u: [i for i, _ in model.recommend(u, k=20, diversity=diversity)] for u in users}
+            per_user_ms = 1000 * (time.perf_counter() - t0) / len(users)
+            m2 = evaluate(mmr_rank, test, (10, 20))
+            m2.update(coverage=coverage(mmr_rank, len(data.item_ids), 10),
+                      novelty=novelty(mmr_rank, dict(zip(model.items.ids, model.pop.tolist())), len(model.users), 10),
+                      fit_s=fit_s, p50_ms=per_user_ms,
+                      diversity=intra_list_diversity(mmr_rank, model.item_vectors, model.items.lookup, 10))
+            key = f"{name}+mmr{diversity:g}"
+            results[key] = {k: round(v, 4) for k, v in m2.items()}
+            log(f"  {key} (p50_ms column = mean ms per user) " + "  ".join(f"{k}={v}" for k, v in results[key].items()))
     return {"dataset": dataset, "protocol": "positives = rating >= 4; last 20% per user by time held out; "
             "full ranking; training items excluded; recall@k = hits / min(k, held out)",
             "vectors": note, "models": results, "default": DEFAULT}
 
 
 def _table(res: dict) -> str:
-    cols = ["recall@10", "recall@20", "ndcg@10", "ndcg@20", "coverage", "novelty", "fit_s", "p50_ms"]
-    lines = [f"{res['dataset']}  ({res['vectors']})", f"{'model':10s}" + "".join(f"{c:>11s}" for c in cols)]
+    cols = ["recall@10", "recall@20", "ndcg@10", "ndcg@20", "coverage", "novelty", "diversity", "fit_s", "p50_ms"]
+    lines = [f"{res['dataset']}  ({res['vectors']})", f"{'model':14s}" + "".join(f"{c:>11s}" for c in cols)]
     for name, m in res["models"].items():
         mark = "*" if name == res["default"] else " "
-        lines.append(f"{name + mark:10s}" + "".join(f"{m[c]:11.4f}" for c in cols))
+        lines.append(f"{name + mark:14s}" + "".join(f"{m.get(c, float('nan')):11.4f}" for c in cols))
     return "\n".join(lines + ["* default model"])
 
 
@@ -103,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--models", default=",".join(MODELS), help="comma list of " + ",".join(MODELS))
     r.add_argument("--cache-dir", type=Path, default=None, help="where item embeddings are cached")
     r.add_argument("--no-vectors", action="store_true", help="skip the text embedder (content parts off)")
+    r.add_argument("--diversity", type=float, default=0.0, help="also report the default model with MMR at this knob")
     r.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     i = sub.add_parser("index", help="ANN index build time, memory, latency and recall at scale")
     i.add_argument("--items", type=int, default=1_000_000)
@@ -119,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
             cache = Settings.from_env().data_dir / "cache" / "recsys"
         models = [m.strip() for m in args.models.split(",") if m.strip()]
-        res = run_recsys(args.dataset, models, cache, not args.no_vectors, log)
+        res = run_recsys(args.dataset, models, cache, not args.no_vectors, args.diversity, log)
         print(json.dumps(res) if args.json else _table(res))
         return 0
     from .ann import bench_index

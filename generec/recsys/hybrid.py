@@ -44,31 +44,36 @@ class Hybrid(Recommender):
         self._share()
         for p in self.parts.values():
             p._fit()
-        self._link_cold()
+        self.cold, self.cold_nn, self.cold_w = np.zeros(0, np.int64), None, None
+        self._link_cold(0)
 
     def _grow(self, n_new):
         self._share()
         for p in self.parts.values():
             p._grow(n_new)
-        self._link_cold()
+        self._link_cold(len(self.items) - n_new)  # only the new items: the warm set has not changed
 
-    def _link_cold(self):
-        """For each item without interactions but with a vector: its closest warm items."""
-        self.cold, self.cold_nn, self.cold_w = (np.zeros(0, np.int64),) * 3
+    def _link_cold(self, start: int):
+        """For each item from `start` on with a vector but no interactions: its closest warm items."""
         V = self.item_vectors
         if V is None or self.X_train.nnz == 0:
             return
         warm = np.asarray(np.abs(self.X_train).sum(axis=0)).ravel() > 0
         has_vec = np.linalg.norm(V, axis=1) > 0
         cold, warm_idx = np.flatnonzero(~warm & has_vec), np.flatnonzero(warm & has_vec)
+        cold = cold[cold >= start]
         if len(cold) == 0 or len(warm_idx) == 0:
             return
         m = min(self.cold_neighbours, len(warm_idx))
         sims = V[cold] @ V[warm_idx].T
         nn = np.argpartition(-sims, m - 1, axis=1)[:, :m]
         w = np.maximum(np.take_along_axis(sims, nn, 1), 0.0)
-        self.cold, self.cold_nn = cold, warm_idx[nn]
-        self.cold_w = w / np.maximum(w.sum(axis=1, keepdims=True), 1e-9)
+        w /= np.maximum(w.sum(axis=1, keepdims=True), 1e-9)
+        if len(self.cold):
+            cold, nn_idx, w = np.r_[self.cold, cold], np.vstack([self.cold_nn, warm_idx[nn]]), np.vstack([self.cold_w, w])
+        else:
+            nn_idx = warm_idx[nn]
+        self.cold, self.cold_nn, self.cold_w = cold, nn_idx, w
 
     def _score_rows(self, rows, trained_users):
         collab = np.zeros(rows.shape, np.float32)

@@ -1,4 +1,4 @@
-"""Diversity and exposure: MMR re-ranking, and the coverage / novelty / exposure-share reports.
+"""Diversity and exposure: MMR re-ranking, and the novelty / diversity / exposure-share reports.
 
 MMR (Carbonell & Goldstein, 1998) picks, one at a time, the candidate that maximises
   (1 - diversity) * relevance - diversity * (highest similarity to an item already picked),
@@ -42,6 +42,21 @@ def novelty(rankings: dict, counts: dict, n_users: int, k: int = 10) -> float:
     if not shown:
         return 0.0
     return float(np.mean(-np.log2((np.asarray(shown, np.float64) + 1) / (n_users + 1))))
+
+
+def intra_list_diversity(rankings: dict, vectors: np.ndarray, index: Callable, k: int = 10) -> float:
+    """Mean over users of the mean pairwise cosine distance within their top k (what MMR raises).
+
+    `index` maps ids to rows of `vectors` (e.g. `IdMap.lookup`).
+    """
+    out = []
+    for r in rankings.values():
+        if len(r[:k]) < 2:
+            continue
+        M = vectors[index(r[:k])]
+        S = M @ M.T
+        out.append(1.0 - float(S[np.triu_indices(len(M), 1)].mean()))
+    return float(np.mean(out)) if out else 0.0
 
 
 def exposure_share(rankings: dict, origin: Callable[[Hashable], str] | dict, k: int = 10, discount: bool = True) -> dict[str, float]:

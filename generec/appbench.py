@@ -1,0 +1,332 @@
+"""`python -m generec bench app`: how fast the chat app starts, answers, and how much memory it holds.
+
+Measured on a private copy of the data dir (database copied with SQLite's backup API, index
+copied, media hard-linked or copied, model cache linked), so nothing is written to the real one:
+
+- start: `python app.py` as a subprocess on a free loopback port, until `/` answers HTTP 200;
+  then the first chat turn through gradio_client (it waits for the LLM warm-up);
+- server side: `GeneRec.turn` called in this process, time until its last event, over N varied
+  requests (default 50), rotating the persona profiles;
+- end to end: the same requests through gradio_client's `/chat` against the subprocess;
+- memory: the app process's peak resident set (VmHWM from /proc; psutil sampling elsewhere).
+
+Numbers are printed (a table, or one JSON object with `--json`); nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from .config import ROOT, Settings
+
+QUERIES = [
+    "something calm with animals", "show me birds", "a cute dog", "funny animals", "rabbits in a meadow",
+    "physics experiments", "show me a falling ball experiment", "a puck on an air table", "magnets in a classroom",
+    "science lessons", "colourful abstract visuals", "show me neon patterns", "a hypnotic spiral",
+    "psychedelic music visualiser", "calm glowing particles", "something dreamy and violet", "glitchy noise",
+    "cartoon robots", "show me a cartoon story", "blupi in the snow", "a go-kart at night", "a tiny planet in space",
+    "animated characters having a party", "something sad and wintry", "a bulldozer in the fog", "a spooky spider",
+    "city streets with bicycles", "old racing cars", "black and white history footage", "a person talking in a car",
+    "a linux terminal tutorial", "plants in the sunlight", "cosy indoor scenes", "the solar system",
+    "stars and galaxies", "something relaxing before bed", "energetic dance music visuals", "a creative commons explainer",
+    "show me something funny", "short clips about machines", "a laboratory", "castles and towers",
+    "crossing a river", "a crystal machine with sparkles", "icy blue shapes", "warm orange colours",
+    "something green and organic", "a slow smooth wave", "show me live action footage", "surprise me",
+]
+USERS = ("maya", "leo", "sam", "noor")
+
+
+# -- a private data dir --------------------------------------------------------------------------
+def copy_data_dir(src: Path, dst: Path) -> Path:
+    """Database (consistent even with a live WAL), index, media (same paths inside dst) and models."""
+    dst.mkdir(parents=True, exist_ok=True)
+    s, d = sqlite3.connect(str(src / "generec.db")), sqlite3.connect(str(dst / "generec.db"))
+    try:
+        s.backup(d)
+    finally:
+        d.close()
+        s.close()
+    shutil.copytree(src / "index", dst / "index")
+    media = src / "media"
+    if media.is_dir():
+        # real files under dst (not a symlink out of it): Gradio only serves files under allowed_paths
+        (dst / "media").mkdir()
+        for f in media.rglob("*"):
+            if f.is_file():
+                out = dst / "media" / f.relative_to(media)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(f.resolve(), out)
+                except OSError:
+                    shutil.copy2(f, out)
+    for name in ("models", "cache"):
+        if (src / name).exists():
+            (dst / name).symlink_to((src / name).resolve())
+    return dst
+
+
+# -- the app as a subprocess ---------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1.0) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The kernel's high-water mark of the process's resident set."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+class RssSampler(threading.Thread):
+    """Fallback where /proc has no VmHWM: the largest RSS psutil sees, sampled every 0.2 s."""
+
+    def __init__(self, pid: int):
+        super().__init__(daemon=True)
+        self.pid, self.peak, self.halt = pid, 0.0, threading.Event()
+
+    def run(self):
+        try:
+            import psutil
+
+            p = psutil.Process(self.pid)
+            while not self.halt.is_set():
+                self.peak = max(self.peak, p.memory_info().rss / 2**20)
+                self.halt.wait(0.2)
+        except Exception:  # psutil missing or the process ended: keep what was seen
+            pass
+
+
+class AppProcess:
+    def __init__(self, data_dir: Path, threads: int):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        env = dict(os.environ, GENEREC_DATA_DIR=str(data_dir), GRADIO_SERVER_NAME="127.0.0.1",
+                   GRADIO_SERVER_PORT=str(self.port), GENEREC_THREADS=str(threads), HF_HUB_OFFLINE="1",
+                   TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
+        self.log = open(data_dir / "app.log", "wb")
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=str(ROOT), env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.sampler = RssSampler(self.proc.pid)
+        self.sampler.start()
+
+    def wait_ready(self, timeout_s: float) -> float:
+        end = time.monotonic() + timeout_s
+        while time.monotonic() < end:
+            if _ok(self.url):
+                return time.perf_counter() - self.t0
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"`python app.py` exited with {self.proc.returncode}; see {self.log.name}")
+            time.sleep(0.05)
+        raise RuntimeError(f"`python app.py` did not answer within {timeout_s:.0f} s; see {self.log.name}")
+
+    def peak_mb(self) -> tuple[float | None, str]:
+        hwm = peak_rss_mb(self.proc.pid)
+        if hwm is not None:
+            return hwm, "VmHWM"
+        return (self.sampler.peak or None), "psutil samples"
+
+    def stop(self) -> None:
+        self.sampler.halt.set()
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)  # the app's own session: it and its children only
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+            except ProcessLookupError:
+                pass
+        self.log.close()
+
+
+# -- measurements --------------------------------------------------------------------------------
+def pct(xs: list[float], p: float) -> float | None:
+    if not xs:
+        return None
+    s = sorted(xs)
+    k = (len(s) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def summary(xs: list[float]) -> dict:
+    return {"n": len(xs), "p50": pct(xs, 50), "p95": pct(xs, 95), "mean": statistics.fmean(xs) if xs else None,
+            "max": max(xs) if xs else None}
+
+
+def server_side(settings: Settings, queries: list[str], log) -> dict:
+    """GeneRec.turn in this process: time to its last event (and to the first item shown)."""
+    from .events import Problem, ShowItem
+    from .service import GeneRec
+
+    t = time.perf_counter()
+    app = GeneRec(settings)
+    app.warm_up()
+    warm = time.perf_counter() - t
+    total, first, failures, shown = [], [], [], 0
+    for i, q in enumerate(queries):
+        user = USERS[i % len(USERS)]
+        t0, t_first, items, problem = time.perf_counter(), None, 0, None
+        try:
+            for ev in app.turn(user, q, session=f"appbench-{user}"):
+                if isinstance(ev, ShowItem):
+                    items += 1
+                    t_first = t_first or time.perf_counter() - t0
+                elif isinstance(ev, Problem):
+                    problem = ev.text
+        except Exception as exc:  # count it, keep measuring
+            problem = f"{type(exc).__name__}: {exc}"
+        total.append(time.perf_counter() - t0)
+        if t_first is not None:
+            first.append(t_first)
+        shown += items > 0
+        if problem:
+            failures.append((q, problem[:120]))
+        log(f"  turn {i + 1}/{len(queries)} {total[-1]:.2f} s {items} items  {q!r}")
+    app.store.close()
+    return {"load_and_warm_s": warm, "turn_s": summary(total), "first_item_s": summary(first),
+            "turns_with_items": shown, "problems": failures}
+
+
+def end_to_end(url: str, queries: list[str], log) -> dict:
+    """The same requests through gradio_client's /chat, one client (one session) per profile."""
+    from gradio_client import Client
+
+    clients = {u: Client(url, verbose=False) for u in USERS}
+    times, errors, shown = [], [], 0
+    for i, q in enumerate(queries):
+        user = USERS[i % len(USERS)]
+        t0 = time.perf_counter()
+        try:
+            history, _ = clients[user].predict({"text": q, "files": []}, [], user, api_name="/chat")
+            shown += any(p.get("component") == "video" for m in history for p in m.get("content") or [])
+        except Exception as exc:  # count it, keep measuring
+            errors.append((q, f"{type(exc).__name__}: {str(exc)[:120]}"))
+        times.append(time.perf_counter() - t0)
+        log(f"  e2e {i + 1}/{len(queries)} {times[-1]:.2f} s  {q!r}")
+    for c in clients.values():
+        c.close()
+    return {"turn_s": summary(times), "turns_with_items": shown, "errors": errors}
+
+
+def first_turn(url: str) -> float:
+    from gradio_client import Client
+
+    c = Client(url, verbose=False)
+    t0 = time.perf_counter()
+    c.predict({"text": "something calm with animals", "files": []}, [], "maya", api_name="/chat")
+    took = time.perf_counter() - t0
+    c.close()
+    return took
+
+
+# -- output --------------------------------------------------------------------------------------
+def _f(x, unit="s", nd=2) -> str:
+    return "—" if x is None else f"{x:.{nd}f} {unit}"
+
+
+def table(r: dict) -> str:
+    rows = [("setting", f"llm={r['llm']} threads={r['threads']} queries={r['queries']} cores={r['cores']} "
+                        f"load(1m) {r['loadavg_1m_before']:.1f} → {r['loadavg_1m_after']:.1f}")]
+    if "start" in r:
+        s = r["start"]
+        rows += [("app start → HTTP 200", _f(s["ready_s"])), ("first turn after ready (LLM warm-up)", _f(s["first_turn_s"])),
+                 (f"app peak RSS ({s['peak_rss_from']})", _f(s["peak_rss_mb"], "MB", 0))]
+    if "server" in r:
+        v = r["server"]
+        rows += [("GeneRec load + warm-up (in process)", _f(v["load_and_warm_s"])),
+                 ("server turn p50 / p95", f"{_f(v['turn_s']['p50'])} / {_f(v['turn_s']['p95'])}"),
+                 ("server first item p50 / p95", f"{_f(v['first_item_s']['p50'])} / {_f(v['first_item_s']['p95'])}"),
+                 ("server turns showing items", f"{v['turns_with_items']}/{v['turn_s']['n']}")]
+    if "client" in r:
+        c = r["client"]
+        rows += [("gradio_client turn p50 / p95", f"{_f(c['turn_s']['p50'])} / {_f(c['turn_s']['p95'])}"),
+                 ("gradio_client turns showing items", f"{c['turns_with_items']}/{c['turn_s']['n']}"),
+                 ("gradio_client errors", str(len(c["errors"])))]
+    w = max(len(k) for k, _ in rows)
+    out = [f"{k:<{w}}  {v}" for k, v in rows]
+    for label, key in (("server", "problems"), ("client", "errors")):
+        for q, why in r.get(label, {}).get(key, [])[:10]:
+            out.append(f"  {label} {key[:-1]}: {q!r}: {why}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="generec bench app", description=__doc__.splitlines()[0])
+    ap.add_argument("--queries", type=int, default=50, help="how many requests per latency run (max %d)" % len(QUERIES))
+    ap.add_argument("--data-dir", type=Path, help="data dir to copy (default: GENEREC_DATA_DIR or ./data)")
+    ap.add_argument("--skip-server", action="store_true", help="no in-process GeneRec.turn run")
+    ap.add_argument("--skip-app", action="store_true", help="no subprocess app (start time, memory, gradio_client run)")
+    ap.add_argument("--ready-timeout", type=float, default=300.0)
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--verbose", action="store_true", help="print every turn as it is measured")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+    settings = Settings.from_env()
+    if settings.database_url and not settings.database_url.startswith("sqlite"):
+        print("generec bench app: it measures a private copy of a SQLite data dir; unset GENEREC_DATABASE_URL", file=sys.stderr)
+        return 2
+    src = (args.data_dir or settings.data_dir).resolve()
+    if not (src / "generec.db").is_file():
+        print(f"generec bench app: no built corpus in {src}: run `make corpus`", file=sys.stderr)
+        return 2
+    queries = (QUERIES * (args.queries // len(QUERIES) + 1))[:max(1, args.queries)]
+    log = (lambda s: print(s, file=sys.stderr, flush=True)) if args.verbose else (lambda s: None)
+    tmp = Path(tempfile.mkdtemp(prefix="generec-appbench-"))
+    report: dict = {"llm": settings.llm, "threads": settings.threads, "queries": len(queries), "data_dir": str(src),
+                    "cores": os.cpu_count(), "loadavg_1m_before": os.getloadavg()[0]}
+    try:
+        data = copy_data_dir(src, tmp / "data")
+        if not args.skip_app:
+            proc = AppProcess(data, settings.threads)
+            try:
+                ready = proc.wait_ready(args.ready_timeout)
+                log(f"app ready in {ready:.2f} s on {proc.url}")
+                ft = first_turn(proc.url)
+                report["client"] = end_to_end(proc.url, queries, log)
+                peak, how = proc.peak_mb()
+                report["start"] = {"ready_s": ready, "first_turn_s": ft, "peak_rss_mb": peak, "peak_rss_from": how}
+            finally:
+                proc.stop()
+        if not args.skip_server:
+            report["server"] = server_side(settings.with_(data_dir=data), queries, log)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report["loadavg_1m_after"] = os.getloadavg()[0]
+    print(json.dumps(report, indent=2) if args.json else table(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The order a creator or editor follows for every result: label, mark, check, sign (or discard).
+
+    inherit_licence(item, sources)          licence + attribution from the sources
+    item.title = redact(item.title, ctx)    nothing personal is stored (request.py policy)
+    report = finish(item, media, script, sources, ctx, cover=cover)
+    if not report.allowed: refuse with report.summary()   (the media has been deleted)
+    elif report.held:      keep it out of the feed, say which check could not run
+    else:                  show it with badge(item.origin) and the report beside it
+
+Generators that mark frames inside their own render loop pass `marked=True`.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .. import __version__
+from ..types import Item
+from . import licences, marking, provenance
+from .base import Context, Report
+from .result import check_result
+
+
+def inherit_licence(item: Item, sources: list[Item]) -> licences.Derived:
+    """Set the item's licence and attribution from its sources; unpublishable items go private."""
+    d = licences.derive([(s.id, s.licence, s.attribution) for s in sources])
+    item.licence, item.attribution = d.licence, d.attribution
+    if not d.publishable:
+        item.visibility = "private"
+    return d
+
+
+def finish(item: Item, media: Path, script: dict | None, sources: list[Item], ctx: Context, *, cover: Path | None = None,
+           marked: bool = False, models: dict | None = None, component: str = "creator", discard: bool = True) -> Report:
+    """Watermark (unless `marked`), check, then sign and store the manifest; delete the media when blocked."""
+    media = Path(media)
+    timings = {}
+    t = time.perf_counter()
+    if item.origin != "human":
+        if not marked:
+            marking.embed_video(media, media)
+        if cover is not None and Path(cover).exists():
+            marking.embed_image(cover, cover)
+    timings["watermark_s"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    report = check_result(item, media, script, sources, ctx)
+    timings["checks_s"] = round(time.perf_counter() - t, 3)
+    item.provenance["checks"] = report.to_dict()
+    if not report.allowed:
+        if discard:
+            for p in (media, cover):
+                if p is not None and Path(p).exists():
+                    Path(p).unlink()
+        item.provenance["timings"] = timings
+        return report
+    t = time.perf_counter()
+    generator = {"name": "generec", "version": __version__, "component": component, "models": models or {}}
+    manifest = provenance.build(item, media, sources, report.to_dict(), generator, cover)
+    key = provenance.load_key(ctx.settings.data_dir)
+    signed = provenance.write(media, manifest, key)
+    if cover is not None and Path(cover).exists():
+        provenance.sidecar(cover).write_text(provenance.sidecar(media).read_text())
+    timings["provenance_s"] = round(time.perf_counter() - t, 3)
+    item.provenance.update(manifest=provenance.sidecar(media).name, label=provenance.badge(item.origin),
+                           signature=signed["signature"]["value"][:16], timings=timings)
+    return report

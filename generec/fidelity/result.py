@@ -1,0 +1,165 @@
+"""Checking a generated or edited result before it is shown.
+
+`check_result` runs, in order: NSFW on sampled frames, the script's language (abuse model,
+harmful-topic rules), stereotypes, personal data in everything the item stores, the
+authenticity of stated facts, licence inheritance, the watermark, and the near-duplicate
+check against the corpus. A result with any `fail` is discarded by the caller; with any
+`not_run` it is held. `check_publish` is the stricter gate for making an item public.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..media import MediaError
+from ..types import Item
+from . import authenticity, licences
+from .base import CheckResult, Context, Report, Unavailable
+from .privacy import CONTACT, find_pii
+from .rules import HARMFUL, STEREOTYPE, find
+
+SCRIPT_PROFANITY = 0.6   # stricter than for requests: generated words are ours
+
+
+def _frames(media: Path, item: Item) -> tuple[list, str | None]:
+    """Frames shared by the NSFW and watermark checks (one decoding pass), or why not."""
+    from . import marking
+
+    try:
+        return marking.read_frames(media, n=7), None
+    except (MediaError, OSError) as exc:
+        return [], f"frames could not be read: {exc}"
+
+
+def _nsfw(frames: list, why_not: str | None, item: Item, ctx: Context) -> CheckResult:
+    from PIL import Image
+
+    from .backends import nsfw_scores
+
+    if why_not:
+        return CheckResult.not_run("nsfw", why_not)
+    from .marking import rgb
+
+    images = [Image.fromarray(rgb(f)) for f in frames]
+    if item.cover_path and Path(item.cover_path).is_file():
+        with Image.open(item.cover_path) as im:
+            images.append(im.convert("RGB"))
+    try:
+        scores = nsfw_scores(images, ctx)
+    except Unavailable as exc:
+        return CheckResult.not_run("nsfw", str(exc))
+    worst = max(range(len(scores)), key=scores.__getitem__)
+    where = f"sampled frame {worst + 1} of {len(frames)}" if worst < len(frames) else "the cover"
+    if scores[worst] >= ctx.nsfw_threshold:
+        return CheckResult.failed("nsfw", f"{where} looks sexually explicit (score {scores[worst]:.2f})", max_score=round(scores[worst], 3))
+    return CheckResult.passed("nsfw", f"{len(scores)} frames checked, highest score {scores[worst]:.2f}", max_score=round(scores[worst], 3))
+
+
+def _item_texts(item: Item, script) -> list[str]:
+    return [t for t in [item.title, item.description, *item.tags] + authenticity.script_texts(script) if t]
+
+
+def _language(texts: list[str], ctx: Context) -> CheckResult:
+    joined = " \n".join(texts)
+    hits = find(HARMFUL, joined)
+    if hits:
+        return CheckResult.failed("script_safety", f"the script contains {hits[0][0]} ({hits[0][1]!r})")
+    from .backends import profanity_probs
+
+    try:
+        probs = profanity_probs(texts, ctx) if texts else []
+    except Unavailable as exc:
+        return CheckResult.not_run("script_safety", f"rules passed, but the abuse classifier could not run: {exc}")
+    bad = [(p, t) for p, t in zip(probs, texts) if p >= SCRIPT_PROFANITY]
+    if bad:
+        return CheckResult.failed("script_safety", f"the script uses profane or abusive words ({bad[0][1][:60]!r})", score=round(bad[0][0], 3))
+    return CheckResult.passed("script_safety", f"{len(texts)} text lines checked")
+
+
+def _stereotypes(texts: list[str]) -> CheckResult:
+    hits = find(STEREOTYPE, " \n".join(texts))
+    if hits:
+        return CheckResult.failed("stereotypes", f"the script attaches a stereotype to a group ({hits[0][1]!r})")
+    return CheckResult.passed("stereotypes", "no generalisation about a group of people")
+
+
+def _privacy(item: Item, script, ctx: Context) -> CheckResult:
+    stored = " \n".join(_item_texts(item, script) + [json.dumps(item.provenance, default=str), item.attribution])
+    found, why_not = find_pii(stored, ctx, names=False)
+    contact = sorted({f.kind.lower() for f in found if f.kind in CONTACT})
+    if contact:
+        return CheckResult.failed("privacy", f"the item would store personal data ({', '.join(contact)})")
+    if item.origin != "human":
+        if ctx.user and item.owner != ctx.user:
+            return CheckResult.failed("privacy", f"the item is owned by {item.owner!r}, not by the user who asked")
+        from_history = bool(item.provenance.get("from_history"))
+        if from_history and item.visibility == "public" and not item.provenance.get("published_by_owner"):
+            return CheckResult.failed("privacy", "made from the user's history: it stays private until that user publishes it")
+    if why_not:
+        return CheckResult.not_run("privacy", f"no contact data found by the rules, but NER could not run: {why_not}")
+    return CheckResult.passed("privacy", "no personal data stored; visibility rules respected")
+
+
+def _licence(item: Item, sources: list[Item], strict: bool) -> CheckResult:
+    derived = licences.derive([(s.id, s.licence, s.attribution) for s in sources])
+    if not item.licence or not item.attribution:
+        return CheckResult.failed("licence", "the item carries no licence or attribution")
+    if not licences.compatible(item.licence, derived):
+        return CheckResult.failed("licence", f"licence {item.licence!r} does not honour the sources: it must be {derived.licence!r} ({derived.reason})")
+    missing = [s.id for s in sources if s.attribution and s.attribution not in item.attribution]
+    if missing:
+        return CheckResult.failed("licence", f"attribution of {', '.join(missing)} is missing")
+    if (strict or item.visibility == "public") and not derived.publishable:
+        return CheckResult.failed("licence", f"publishing is blocked: {derived.reason}")
+    return CheckResult.passed("licence", derived.reason, licence=derived.licence, publishable=derived.publishable)
+
+
+def _watermark(item: Item, frames: list, why_not: str | None) -> CheckResult:
+    if item.origin == "human":
+        return CheckResult.passed("watermark", "human-made item: no watermark expected")
+    if why_not:
+        return CheckResult.not_run("watermark", why_not)
+    from . import marking, watermark
+
+    try:
+        with marking._one_blas_thread():
+            res = watermark.detect_frames([marking.u_plane(f) for f in frames])
+    except ImportError as exc:
+        return CheckResult.not_run("watermark", f"watermark could not be checked: {exc} (pip install opencv-python-headless==4.14.0.94)")
+    if not res["detected"]:
+        return CheckResult.failed("watermark", "the generated video carries no invisible watermark", agreement=res["agreement"])
+    return CheckResult.passed("watermark", f"watermark present ({res['agreement']}/{res['bits']} bits)")
+
+
+def _duplicate(item: Item, media: Path, ctx: Context, strict: bool, frames: list | None = None) -> CheckResult:
+    from .phash import DUP_SHARE, CorpusHashes, corpus_videos, thumbs_from_frames
+
+    videos = {k: v for k, v in corpus_videos(ctx.settings.media_dir).items() if k != item.id}
+    try:
+        index = CorpusHashes(ctx.fidelity_dir / "frame_hashes.npz")
+        index.update(videos)
+        from .marking import luma
+
+        m = index.match(media) if not frames else index.match(thumbs=thumbs_from_frames([luma(f) for f in frames]))
+    except (MediaError, OSError, ValueError) as exc:
+        return CheckResult.not_run("near_duplicate", f"duplicate check could not run: {exc}")
+    if m["item"] and m["share"] >= DUP_SHARE:
+        why = f"an unmodified copy of corpus item {m['item']!r} ({m['share']:.0%} of frames match)"
+        if strict or item.visibility == "public":
+            return CheckResult.failed("near_duplicate", f"{why}: it cannot be published as new", **m)
+        return CheckResult.passed("near_duplicate", f"{why}; fine privately, publishing will be blocked", **m)
+    return CheckResult.passed("near_duplicate", f"not a copy of a corpus item (best match {m['share']:.0%})", **m)
+
+
+def check_result(item: Item, media_path: Path, script: dict | None, sources: list[Item], ctx: Context) -> Report:
+    texts = _item_texts(item, script)
+    frames, why_not = _frames(Path(media_path), item)
+    return Report([_nsfw(frames, why_not, item, ctx), _language(texts, ctx), _stereotypes(texts), _privacy(item, script, ctx),
+                   authenticity.check(item, script, sources, ctx), _licence(item, sources, strict=False),
+                   _watermark(item, frames, why_not), _duplicate(item, Path(media_path), ctx, strict=False, frames=frames)], "result")
+
+
+def check_publish(item: Item, media_path: Path, sources: list[Item], ctx: Context) -> Report:
+    """Run when a user makes an item public: licence and near-duplicate rules are strict here."""
+    return Report([_licence(item, sources, strict=True), _duplicate(item, Path(media_path), ctx, strict=True),
+                   _privacy(item, None, ctx)], "publish")
