@@ -22,6 +22,15 @@ if str(ROOT) not in sys.path:  # `app.py` lives at the top of the work tree
     sys.path.insert(0, str(ROOT))
 
 
+def private_copy(src: Path, dst: Path) -> Path:
+    """A data dir of our own made from `src` (e.g. the real_data_dir fixture): consistent database
+    copy, index, media as real files (so whatever the app generates lands here and Gradio serves the
+    media whatever the working directory), model cache linked."""
+    from generec.appbench import copy_data_dir
+
+    return copy_data_dir(Path(src), Path(dst))
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nothing listens on right now (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

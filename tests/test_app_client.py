@@ -1,7 +1,7 @@
 """The running chat app, driven through its HTTP API with gradio_client (no browser).
 
-The app is launched in this process on a free loopback port against a private copy of the
-real corpus (`real_data_dir`); every write is checked by reading the copied database back.
+The app is launched in this process on a free loopback port against this module's own copy of
+the real corpus (made from `real_data_dir`); every write is checked by reading that database back.
 """
 from __future__ import annotations
 
@@ -12,18 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from app_server import InProcessApp, SubprocessApp, http_status
+from app_server import InProcessApp, SubprocessApp, http_status, private_copy
 
 pytestmark = pytest.mark.timeout(180, func_only=True)  # app start + LLM warm-up are bounded in InProcessApp
 
 REQUEST = "something calm with animals"
+PHOTO = Path(__file__).resolve().parent.parent / ".venv/lib/python3.11/site-packages/gradio/media_assets/images/cheetah.jpg"
 
 
 @pytest.fixture(scope="module")
-def server(real_data_dir):
+def app_data(real_data_dir, tmp_path_factory) -> Path:
+    """This module's own copy of the corpus: media as real files, so nothing the app makes reaches
+    the developer's data dir through real_data_dir's media link."""
+    return private_copy(real_data_dir, tmp_path_factory.mktemp("app") / "data")
+
+
+@pytest.fixture(scope="module")
+def server(app_data):
     from generec.config import Settings
 
-    with InProcessApp(Settings(data_dir=real_data_dir, threads=1)) as srv:
+    with InProcessApp(Settings(data_dir=app_data, threads=1)) as srv:
         yield srv
 
 
@@ -154,6 +162,18 @@ def test_unknown_profile_gets_a_clear_message(client, store):
     assert videos(chat(client, REQUEST))  # still serving
 
 
+@pytest.mark.xfail(strict=False, reason="a picture sent without words is planned as 'chat' (help text, no videos): "
+                   "the planner gets only the image labels; see the report")
+def test_picture_alone_finds_videos(client):
+    from gradio_client import handle_file
+
+    out = client.predict(box("", [handle_file(str(PHOTO))]), [], "maya", api_name="/chat")
+    history = out[0]
+    steps = [(m.get("metadata") or {}).get("title", "") for m in history]
+    assert any(t.startswith("Looked at your picture") for t in steps), steps
+    assert videos(history), [t for m in history for t in texts(m)]
+
+
 def test_concurrent_clients_lose_no_rows(server, store):
     from gradio_client import Client
 
@@ -197,11 +217,11 @@ def test_concurrent_clients_lose_no_rows(server, store):
     assert len(store.interactions(kinds=["like"])) == likes_before + len(jobs)
 
 
-def test_python_app_py_serves_on_the_configured_port(real_data_dir, tmp_path):
+def test_python_app_py_serves_on_the_configured_port(app_data, tmp_path):
     """The Space entry point: `python app.py` reads GENEREC_DATA_DIR / GRADIO_SERVER_PORT from the env."""
     from gradio_client import Client
 
-    with SubprocessApp(real_data_dir, log_path=tmp_path / "app.log") as srv:
+    with SubprocessApp(app_data, log_path=tmp_path / "app.log") as srv:
         assert http_status(srv.url) == 200
         api = Client(srv.url, verbose=False).view_api(return_format="dict", print_info=False)["named_endpoints"]
         assert {"/chat", "/feedback"} <= set(api)

@@ -1,1 +1,31 @@
-"""Fidelity checks (issue 7)."""
+"""Fidelity (issue 7): one check pipeline for every request and every result.
+
+Every check answers pass, fail (with a reason a person reads) or not_run (held, never a
+silent pass). Files, one job each:
+
+    base.py          CheckResult, Report (.allowed, .held, .to_dict), Context (who asks, which backends)
+    backends.py      the three models (profanity, presidio+spaCy, open_nsfw), loaded once
+    rules.py         hand-written text rules: harmful topics, injection, imitation cues, stereotypes
+    privacy.py       find personal data, `redact`, who may read whose data
+    request.py       `screen_request(text, ctx)`: safety, privacy, imitation, injection (+ policy)
+    authenticity.py  facts in narration must come from the sources; no "real footage" for AI items
+    licences.py      licence table and the licence an edited/created item inherits
+    phash.py         perceptual frame hashes; corpus index against unmodified copies
+    result.py        `check_result(...)` before showing, `check_publish(...)` before publishing
+    watermark.py     dwtDctSvd maths on one frame (canonical grid, crop search)
+    marking.py       watermark files: videos through ffmpeg pipes, covers
+    provenance.py    signed manifest beside the file and inside the mp4
+    verify.py        `verify(path)` -> {"watermark", "manifest_valid", "reasons", ...}
+    pipeline.py      `finish(...)`: mark, check, sign or discard -- what creators and editors call
+    exposure.py      exposure of AI vs human and popular vs long-tail items in slates
+    cli.py, bench.py `generec verify|screen`, `generec bench fidelity`
+"""
+from .base import CheckResult, Context, Report
+from .pipeline import finish, inherit_licence
+from .privacy import redact, visible_to
+from .request import screen_request
+from .result import check_publish, check_result
+from .verify import verify
+
+__all__ = ["CheckResult", "Context", "Report", "screen_request", "check_result", "check_publish", "redact", "visible_to",
+           "finish", "inherit_licence", "verify"]

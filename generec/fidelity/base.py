@@ -7,7 +7,7 @@ Three outcomes, never a fourth: `pass`, `fail` (with a reason a person understan
 from __future__ import annotations
 
 import importlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -76,6 +76,11 @@ class Report:
             return "Held (not every check could run): " + "; ".join(f"{c.name}: {c.reason}" for c in self.checks if c.status == "not_run")
         return f"All {len(self.checks)} checks passed"
 
+    def lines(self) -> list[str]:
+        """One line per check, for the panel shown beside an item in the chat."""
+        mark = {"pass": "passed", "fail": "FAILED", "not_run": "not run"}
+        return [f"{c.name}: {mark[c.status]}" + (f" - {c.reason}" if c.reason else "") for c in self.checks]
+
     def to_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "allowed": self.allowed, "held": self.held,
                 "checks": {c.name: {"status": c.status, "reason": c.reason, **({"details": c.details} if c.details else {})}
@@ -115,7 +120,3 @@ class Context:
     @property
     def fidelity_dir(self) -> Path:
         return Path(self.settings.data_dir) / "fidelity"
-
-
-def report_dict(report: Report) -> dict[str, Any]:
-    return asdict(report)

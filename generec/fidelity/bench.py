@@ -3,7 +3,8 @@
 1. Request screening on tests/data/redteam*.jsonl vs benign*.jsonl: block and false-block rates.
 2. Watermark detection on generated videos (synthetic renders, Ken Burns over photos, and
    10 s edits of corpus clips): as made, after CRF 28, after a 0.5x resize, after a 10 % crop
-   (90 % of width and height kept, centred); and detections on the unmarked corpus videos.
+   (90 % of width and height kept, centred), plus an off-centre crop and all three at once;
+   and detections on the unmarked corpus videos. Also: near-duplicate copies of corpus clips.
 3. Time added per item for a 10 s 480x854 video: watermark, checks, manifest.
 """
 from __future__ import annotations
@@ -21,7 +22,11 @@ from ..media import VIDEO_EXTS, ffmpeg, probe
 
 TRANSFORMS = {"crf28": ["-c:v", "libx264", "-preset", "veryfast", "-crf", "28"],
               "half": ["-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
-              "crop10": ["-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"]}
+              "crop10": ["-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
+              # beyond the issue's list: an off-centre crop, and all three at once
+              "crop10_corner": ["-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2:0:0", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"],
+              "all_three": ["-vf", "crop=trunc(iw*0.45)*2:trunc(ih*0.45)*2,scale=trunc(iw/4)*2:trunc(ih/4)*2", "-c:v", "libx264",
+                            "-preset", "veryfast", "-crf", "28"]}
 
 
 def _ff(*args) -> None:
@@ -120,6 +125,34 @@ def watermark_bench(tmp: Path, corpus: list[Path], n_edits: int, log) -> dict:
             "corpus_max_agreement": max((f[1] for f in false), default=0)}
 
 
+def duplicate_bench(tmp: Path, corpus: list[Path], log) -> dict:
+    """Copies of corpus clips (re-encoded at half size) must match their original; every
+    other corpus clip, queried against an index without itself, must match nothing."""
+    from .phash import DUP_SHARE, CorpusHashes
+
+    videos = {f"c{i}": p for i, p in enumerate(corpus)}
+    index = CorpusHashes(tmp / "dup" / "frame_hashes.npz")
+    index.update(videos)
+    caught, false = 0, []
+    for vid, p in videos.items():
+        copy = tmp / "dup" / f"{vid}.copy.mp4"
+        try:
+            _ff("-i", str(p), "-t", "20", "-an", "-vf", "scale=trunc(iw/4)*2:trunc(ih/4)*2", "-c:v", "libx264", "-crf", "28", str(copy))
+        except subprocess.CalledProcessError:
+            continue
+        m = index.match(copy)
+        caught += m["share"] >= DUP_SHARE   # matching an identical file in another container counts too
+        alone = CorpusHashes(tmp / "dup" / "none.npz")
+        keep = index.ids != vid
+        alone.ids, alone.ph, alone.dh = index.ids[keep], index.ph[keep], index.dh[keep]
+        other = alone.match(copy)
+        if other["item"] and other["share"] >= DUP_SHARE:
+            false.append((p.name, videos[other["item"]].name, other["share"]))
+    log(f"near-duplicates: {caught}/{len(videos)} half-size CRF 28 copies caught; with the original left out of the index, "
+        f"{len(false)} copies matched another file: {false}")
+    return {"copies_caught": caught, "videos": len(videos), "false_matches": false}
+
+
 def timing_bench(tmp: Path, settings: Settings, log) -> dict:
     from ..types import Item
     from . import marking, pipeline, watermark
@@ -179,6 +212,8 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
             corpus = corpus_files(folder) if folder.is_dir() else []
             log(f"== watermark ({len(corpus)} human-made corpus videos in {folder})")
             res["watermark"] = watermark_bench(tmp, corpus, args.edits, log)
+            if corpus:
+                res["near_duplicate"] = duplicate_bench(tmp, corpus, log)
         if "timing" not in skip:
             log("== time per item")
             res["timing"] = timing_bench(tmp, bench_settings, log)

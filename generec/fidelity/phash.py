@@ -18,7 +18,9 @@ import numpy as np
 
 from ..media import MediaError, ffmpeg, probe
 
-P_MAX, D_MAX = 10, 14        # Hamming distances for a frame match (of 64 bits each)
+# Hamming distances (of 64 bits each) for a frame match. Measured on the real corpus: 95.5 % of
+# frames of half-size CRF 28 copies match their original, 0 of 340k frame pairs of different clips.
+P_MAX, D_MAX = 12, 16
 DUP_SHARE = 0.8              # share of a video's frames that must match one corpus item
 FLAT_STD = 4.0
 
@@ -51,8 +53,9 @@ def hash_thumbs(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return ph, dh, t.reshape(len(t), -1).std(axis=1) >= FLAT_STD
 
 
-def video_thumbs(path: Path, max_frames: int = 120) -> np.ndarray:
-    """32x32 grey thumbnails at 2 fps (fewer for long videos)."""
+def video_thumbs(path: Path, max_frames: int = 600) -> np.ndarray:
+    """32x32 grey thumbnails at 2 fps (fewer beyond 5 minutes). Index and query must sample
+    alike: at 0.67 fps for a 3-minute clip, a copy of one part matched only 43 % of its frames."""
     dur = probe(path).duration_s or 1.0
     fps = min(2.0, max_frames / dur)
     res = subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-vf",
@@ -83,6 +86,7 @@ class CorpusHashes:
         self.ph = np.array([], dtype=np.uint64)
         self.dh = np.array([], dtype=np.uint64)
         self.stamps: dict[str, list] = {}
+        self.skipped: list[str] = []
         if self.path.exists():
             z = np.load(self.path, allow_pickle=False)
             self.ids, self.ph, self.dh = z["ids"].astype(object), z["ph"], z["dh"]
@@ -99,7 +103,11 @@ class CorpusHashes:
                 continue
             old = ids[0] == vid
             ids[0], ph[0], dh[0] = ids[0][~old], ph[0][~old], dh[0][~old]
-            a, b, ok = hash_thumbs(video_thumbs(p))
+            try:
+                a, b, ok = hash_thumbs(video_thumbs(p))
+            except MediaError:
+                self.skipped.append(vid)   # one unreadable corpus file must not hold every result
+                continue
             ids.append(np.array([vid] * int(ok.sum()), dtype=object))
             ph.append(a[ok])
             dh.append(b[ok])
@@ -139,3 +147,9 @@ def corpus_videos(media_dir: Path) -> dict[str, Path]:
     if not media_dir.is_dir():
         return {}
     return {p.stem: p for p in sorted(media_dir.glob("*.mp4")) if not p.with_name(p.name + ".provenance.json").exists()}
+
+
+def build_corpus_index(settings) -> int:
+    """Hash new or changed corpus videos; run after `corpus build` (check_result does it lazily too)."""
+    index = CorpusHashes(Path(settings.data_dir) / "fidelity" / "frame_hashes.npz")
+    return index.update(corpus_videos(settings.media_dir))

@@ -17,7 +17,8 @@ from pathlib import Path
 from .. import __version__
 from ..types import Item
 from . import licences, marking, provenance
-from .base import Context, Report
+from ..media import MediaError
+from .base import CheckResult, Context, Report
 from .result import check_result
 
 
@@ -34,16 +35,21 @@ def finish(item: Item, media: Path, script: dict | None, sources: list[Item], ct
            marked: bool = False, models: dict | None = None, component: str = "creator", discard: bool = True) -> Report:
     """Watermark (unless `marked`), check, then sign and store the manifest; delete the media when blocked."""
     media = Path(media)
-    timings = {}
+    timings, cannot_mark = {}, None
     t = time.perf_counter()
     if item.origin != "human":
-        if not marked:
-            marking.embed_video(media, media)
-        if cover is not None and Path(cover).exists():
-            marking.embed_image(cover, cover)
+        try:
+            if not marked:
+                marking.embed_video(media, media)
+            if cover is not None and Path(cover).exists():
+                marking.embed_image(cover, cover)
+        except (ImportError, MediaError, OSError) as exc:
+            cannot_mark = f"the watermark could not be embedded: {exc}"
     timings["watermark_s"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     report = check_result(item, media, script, sources, ctx)
+    if cannot_mark:   # not the video's fault: hold it (not_run) instead of calling it unmarked (fail)
+        report.checks = [CheckResult.not_run("watermark", cannot_mark) if c.name == "watermark" else c for c in report.checks]
     timings["checks_s"] = round(time.perf_counter() - t, 3)
     item.provenance["checks"] = report.to_dict()
     if not report.allowed:

@@ -143,6 +143,8 @@ def _duplicate(item: Item, media: Path, ctx: Context, strict: bool, frames: list
         m = index.match(media) if not frames else index.match(thumbs=thumbs_from_frames([luma(f) for f in frames]))
     except (MediaError, OSError, ValueError) as exc:
         return CheckResult.not_run("near_duplicate", f"duplicate check could not run: {exc}")
+    if index.skipped:
+        m["unreadable_corpus_files"] = index.skipped
     if m["item"] and m["share"] >= DUP_SHARE:
         why = f"an unmodified copy of corpus item {m['item']!r} ({m['share']:.0%} of frames match)"
         if strict or item.visibility == "public":
