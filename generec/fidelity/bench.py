@@ -208,8 +208,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
             log("== request screening")
             res["screening"] = screening(bench_settings, ROOT / "tests" / "data", log)
         if "watermark" not in skip:
+            from .phash import corpus_videos
+
+            # Default: the corpus proper (<media>/<id>.mp4 without a provenance sidecar), not the
+            # created/ and edits/ subfolders where AI-made items live.
             folder = Path(args.corpus) if args.corpus else settings.media_dir
-            corpus = corpus_files(folder) if folder.is_dir() else []
+            corpus = corpus_files(folder) if args.corpus else list(corpus_videos(folder).values())
             log(f"== watermark ({len(corpus)} human-made corpus videos in {folder})")
             res["watermark"] = watermark_bench(tmp, corpus, args.edits, log)
             if corpus:

@@ -7,6 +7,7 @@ with the reason; a second failure falls back to the keyword planner, and the ste
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -17,6 +18,15 @@ from .guidance import Guidance, GuidanceError, schema
 from .rules import plan_by_rules
 
 MAX_TEXT = 600
+# Creating is never silent: it needs an explicit ask. Text inside tags or after "SYSTEM:" is
+# someone else's order, not the user's ask, so it is removed before looking.
+EXPLICIT_MAKE = re.compile(r"\b(make|generate|gen|create|crete|creat|produce|render|compose|animate|design)\b"
+                           r"|\bnew (video|vid|clip|one|animation)\b|doesn'?t exist|brand new", re.I)
+INJECTED = re.compile(r"<[^>]*>.*?(</[^>]*>|$)|\b(system|assistant)\s*:.*$", re.I | re.S)
+
+
+def asks_to_make(text: str) -> bool:
+    return bool(EXPLICIT_MAKE.search(INJECTED.sub(" ", text)))
 
 
 @dataclass
@@ -59,7 +69,11 @@ class Planner:
             ask = user if not problem else f"{user}\n(Your previous answer was unusable: {problem}. Answer with valid JSON.)"
             try:
                 raw = self.llm.json(self.system, ask, schema(), max_tokens=96, examples=self.examples)
-                return Plan(Guidance.parse(raw), "llm" if attempt == 0 else "llm-retry")
+                g = Guidance.parse(raw)
+                source = "llm" if attempt == 0 else "llm-retry"
+                if g.action == "create" and not asks_to_make(text):
+                    g.action, source = "retrieve", source + " (create needs an explicit ask: retrieving)"
+                return Plan(g, source)
             except (LLMError, GuidanceError) as exc:
                 problem = str(exc)[:120]
         return Plan(plan_by_rules(text, shown, upload), f"rules (the model failed twice: {problem})")
