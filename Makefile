@@ -29,10 +29,11 @@ $(STAMP)/torch: | $(STAMP)/venv
 	touch $@
 
 # llama-cpp-python compiles here: portable flags (no -march=native) so the wheel runs on any CPU
-# of this kind; ~10 min once, then pip's wheel cache. recbole only carries MovieLens files: no deps.
+# of this kind; ~10 min once, then pip's wheel cache. recbole only carries MovieLens files and
+# invisible-watermark would pull opencv-python + torch: both without their dependencies.
 $(STAMP)/req: requirements.txt | $(STAMP)/torch
 	CMAKE_ARGS="$(LLAMA_CMAKE)" $(PIP) install -q -r requirements.txt torch==2.13.0
-	$(PIP) install -q --no-deps recbole==1.2.1
+	$(PIP) install -q --no-deps recbole==1.2.1 invisible-watermark==0.2.0
 	touch $@
 
 # the GGUF parts are joined once into data/models and checked against assets/models.json

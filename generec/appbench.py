@@ -208,7 +208,9 @@ def server_side(settings: Settings, queries: list[str], log) -> dict:
                     row["items"] += 1
                     row["first_s"] = row["first_s"] or time.perf_counter() - t0
                 elif isinstance(ev, Step) and ev.title == "Reading your request" and ev.status != "pending":
-                    row["action"] = _action(ev.detail)
+                    row["action"], row["plan_s"] = _action(ev.detail), ev.seconds
+                elif isinstance(ev, Step) and ev.title == "Searched the corpus":
+                    row["search_s"] = ev.seconds
                 elif isinstance(ev, Problem):
                     problems.append((q, ev.text[:120]))
         except Exception as exc:  # count it, keep measuring
@@ -217,7 +219,12 @@ def server_side(settings: Settings, queries: list[str], log) -> dict:
         rows.append(row)
         log(f"  turn {i + 1}/{len(queries)} {row['s']:.2f} s {row['action']} {row['items']} items  {q!r}")
     app.store.close()
-    return {"load_and_warm_s": warm, **_stats(rows), "problems": problems}
+    steps = {k: summary([r[k] for r in rows if r.get(k) is not None]) for k in ("plan_s", "search_s")}
+    return {"load_and_warm_s": warm, **_stats(rows), **steps, "problems": problems}
+
+
+def _has_video(history) -> bool:
+    return any(p.get("component") == "video" for m in history or [] for p in m.get("content") or [])
 
 
 def end_to_end(url: str, queries: list[str], log) -> dict:
@@ -230,7 +237,11 @@ def end_to_end(url: str, queries: list[str], log) -> dict:
         user = USERS[i % len(USERS)]
         t0, row = time.perf_counter(), {"first_s": None, "action": "?", "items": 0}
         try:
-            history, _ = clients[user].predict({"text": q, "files": []}, [], user, api_name="/chat")
+            job = clients[user].submit({"text": q, "files": []}, [], user, api_name="/chat")
+            for out in job:  # every streamed update of the chat
+                if row["first_s"] is None and _has_video(out[0]):
+                    row["first_s"] = time.perf_counter() - t0
+            history, _ = job.result()
             for m in history:
                 title = (m.get("metadata") or {}).get("title") or ""
                 parts = m.get("content") or []
@@ -275,7 +286,9 @@ def table(r: dict) -> str:
             continue
         v = r[key]
         if key == "server":
-            rows.append(("GeneRec load + LLM warm-up (in process)", _f(v["load_and_warm_s"])))
+            rows += [("GeneRec load + LLM warm-up (in process)", _f(v["load_and_warm_s"])),
+                     ("server: planning step (LLM) p50 / p95", f"{_f(v['plan_s']['p50'])} / {_f(v['plan_s']['p95'])}"),
+                     ("server: corpus search step p50 / p95", f"{_f(v['search_s']['p50'], nd=3)} / {_f(v['search_s']['p95'], nd=3)}")]
         rt, ft, at = v["retrieval_turn_s"], v["retrieval_first_item_s"], v["turn_s"]
         rows += [(f"{label}: retrieval turn p50 / p95", f"{_f(rt['p50'])} / {_f(rt['p95'])}  (n={rt['n']})"),
                  (f"{label}: first item p50 / p95", f"{_f(ft['p50'])} / {_f(ft['p95'])}"),
@@ -312,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     queries = (QUERIES * (args.queries // len(QUERIES) + 1))[:max(1, args.queries)]
     log = (lambda s: print(s, file=sys.stderr, flush=True)) if args.verbose else (lambda s: None)
+    out, sys.stdout = sys.stdout, sys.stderr  # model libraries print on load: stdout is for the result alone
     tmp = Path(tempfile.mkdtemp(prefix="generec-appbench-"))
     report: dict = {"llm": settings.llm, "threads": settings.threads, "queries": len(queries), "data_dir": str(src),
                     "cores": os.cpu_count(), "loadavg_1m_before": os.getloadavg()[0]}
@@ -332,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
             report["server"] = server_side(settings.with_(data_dir=data), queries, log)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        sys.stdout = out
     report["loadavg_1m_after"] = os.getloadavg()[0]
     print(json.dumps(report, indent=2) if args.json else table(report))
     return 0

@@ -48,7 +48,9 @@ def store(server):
 def client(server):
     from gradio_client import Client
 
-    return Client(server.url, verbose=False)
+    c = Client(server.url, verbose=False)
+    yield c
+    c.close()
 
 
 def box(text: str = "", files: list | None = None) -> dict:
@@ -207,6 +209,8 @@ def test_concurrent_clients_lose_no_rows(server, store):
         t.start()
     for t in threads:
         t.join(150)
+    for c in clients:
+        c.close()
     assert not any(t.is_alive() for t in threads)
     assert not errors, errors
     shown = [len(videos(h)) for h in results]
@@ -223,7 +227,9 @@ def test_python_app_py_serves_on_the_configured_port(app_data, tmp_path):
 
     with SubprocessApp(app_data, log_path=tmp_path / "app.log") as srv:
         assert http_status(srv.url) == 200
-        api = Client(srv.url, verbose=False).view_api(return_format="dict", print_info=False)["named_endpoints"]
+        c = Client(srv.url, verbose=False)
+        api = c.view_api(return_format="dict", print_info=False)["named_endpoints"]
+        c.close()
         assert {"/chat", "/feedback"} <= set(api)
         pid = srv.pid
     assert srv.proc is None and not Path(f"/proc/{pid}").exists()

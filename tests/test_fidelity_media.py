@@ -6,6 +6,7 @@ videos are ffmpeg's `testsrc2` pattern; the solid-colour factory video is the un
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -182,3 +183,14 @@ def test_blocked_result_is_discarded_with_the_reason(tmp_path, ctx):
     assert not rep.allowed and rep.get("stereotypes").status == "fail"
     assert not media.exists() and not provenance.sidecar(media).exists()
     assert item.provenance["checks"]["allowed"] is False
+
+
+def test_unreadable_media_is_held_not_passed(tmp_path, ctx):
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(2000))
+    item = Item(id="b", title="Broken", origin="ai_created", owner="maya", visibility="private")
+    pipeline.inherit_licence(item, [])
+    rep = check_result(item, broken, None, [], ctx)
+    assert rep.held and {c.name for c in rep.checks if c.status == "not_run"} >= {"nsfw", "watermark", "near_duplicate"}
+    res = verify(broken, ctx.settings)
+    assert res["watermark"] is False and res["manifest_valid"] is False and res["reasons"]

@@ -25,14 +25,14 @@ import re
 
 from .base import CheckResult, Context, Report, Unavailable
 from .privacy import CONTACT, PII, find_pii
-from .rules import HARMFUL, IMITATION_ALWAYS, INJECTION, NOT_A_PERSON_VOICE, STEREOTYPE, _GROUPS, find
+from .rules import HARMFUL, IMITATION_ALWAYS, INJECTION, NOT_A_PERSON_VOICE, STEREOTYPE, GROUPS, find
 
 MAX_CHARS = 2000
 _I = re.IGNORECASE
 _TARGETED = re.compile(
     r"\b(?:you|your|him|her|them|my|his|their|this|that|those|these)\s+(?:\w+\s+)?(?:teacher|boss|friend|neighbou?r|sister|brother|wife|husband|ex|classmate|"
     r"coworker|colleague|kid|mom|mum|dad|mother|father|guy|girl|woman|man|people|person|family|roommate|landlord|team|fans)\b"
-    rf"|\bcall(?:ing)?\s+(?:him|her|them|my|\w+)\s+an?\b|\b(?:insult|roast|mock|humiliate|trash[- ]talk|diss)\w*|\b{_GROUPS}\b|\byou\b", _I)
+    rf"|\bcall(?:ing)?\s+(?:him|her|them|my|\w+)\s+an?\b|\b(?:insult|roast|mock|humiliate|trash[- ]talk|diss)\w*|\b{GROUPS}\b|\byou\b", _I)
 _OUTPUT = re.compile(r"\b(?:show|showing|display|put|include|add|write|overlay|caption|say|saying|read out|mention|print|feature|embed|type|flash|spell|"
                      r"list|post|share|publish|broadcast|narrate|subtitle|shout|on screen|in the (?:video|clip|intro|outro|credits|description|title))\b", _I)
 _THIRD = re.compile(r"\b(?:his|her|their|someone'?s?|somebody'?s?|neighbou?r'?s?|ex'?s?|ex-\w+|coworker'?s?|co-worker'?s?|colleague'?s?|classmate'?s?|"

@@ -13,7 +13,7 @@ _F = re.IGNORECASE
 
 _MAKE = r"(?:mak|build|assembl|3d[- ]print|craft|construct|cook|brew|synthesi[sz]|manufactur|produc|mix|wir|get|buy|obtain|order)\w*"
 _HOWTO = r"(?:how (?:do i |to |can i |you )|steps? (?:to|for)|instructions? (?:to|for|on)|tutorial (?:on|for)|guide (?:to|on)|recipe for|teach me|show me how|ways? to|tips? (?:to|for|on))"
-_GROUPS = (r"(?:women|woman|girls|men|boys|black (?:people|men|women|guys)|blacks|white (?:people|men|women)|asians?|chinese|japanese|indians|"
+GROUPS = (r"(?:women|woman|girls|men|boys|black (?:people|men|women|guys)|blacks|white (?:people|men|women)|asians?|chinese|japanese|indians|"
            r"mexicans|latinos|hispanics|africans|arabs|muslims|jews|jewish people|christians|hindus|immigrants|refugees|"
            r"gays?|gay (?:people|men)|lesbians|trans (?:people|women|men)|transgender people|old people|the elderly|elderly people|"
            r"disabled people|autistic people|blondes|poor people|fat people|gypsies|roma|irish|italians|russians|germans|french people|"
@@ -44,9 +44,9 @@ HARMFUL: list[tuple[str, re.Pattern]] = [(label, re.compile(p, _F)) for label, p
      r"\b(?:porn\w*|nude|nudes|naked|nsfw|xxx|hardcore|sex tape|sex scene|explicit sex\w*|striptease|stripping|topless|onlyfans|hentai|genitals?|blowjob|orgy)\b"),
     ("making illegal drugs", rf"\b{_MAKE}\s+(?:[\w'-]+\s+){{0,3}}(?:meth|methamphetamine|crystal meth|fentanyl|heroin|crack cocaine|cocaine|lsd|mdma|ecstasy|ghb|dmt)\b"),
     ("hate against a group of people",
-     rf"\b{_GROUPS}\b[^.?!]{{0,30}}\b(?:are|is|were)\s+(?:\w+\s+)?(?:vermin|subhuman|animals|parasites|cockroaches|rats|a disease|inferior|evil|scum|filth|savages|the enemy|ruining|destroying|invading|taking over)\b"),
+     rf"\b{GROUPS}\b[^.?!]{{0,30}}\b(?:are|is|were)\s+(?:\w+\s+)?(?:vermin|subhuman|animals|parasites|cockroaches|rats|a disease|inferior|evil|scum|filth|savages|the enemy|ruining|destroying|invading|taking over)\b"),
     ("hate against a group of people",
-     rf"\b(?:exterminate|eradicate|deport all|get rid of|kill all|gas the|ban all|wipe out|cleanse)\b[^.?!]{{0,20}}\b{_GROUPS}\b"),
+     rf"\b(?:exterminate|eradicate|deport all|get rid of|kill all|gas the|ban all|wipe out|cleanse)\b[^.?!]{{0,20}}\b{GROUPS}\b"),
     ("hate against a group of people", r"\b(?:white power|white genocide|great replacement|race war|ethnic cleansing is|heil hitler|sieg heil|1488|14 words)\b"),
     ("harassment of a person",
      r"\b(?:humiliate|bully|harass|threaten|intimidate|shame|expose|doxx?|stalk|blackmail|mock|make fun of|roast|insult|ridicule|cyberbully)\w*\s+"
@@ -98,13 +98,13 @@ NOT_A_PERSON_VOICE = re.compile(
 
 STEREOTYPE: list[tuple[str, re.Pattern]] = [(label, re.compile(p, _F)) for label, p in [
     ("a generalisation about a group",
-     rf"\b(?:all|most|every|typical|those|these|the)\s+{_GROUPS}\s+(?:are|is|can'?t|cannot|always|never|just|only|love|hate|steal|lie|smell|want)\b"),
+     rf"\b(?:all|most|every|typical|those|these|the)\s+{GROUPS}\s+(?:are|is|can'?t|cannot|always|never|just|only|love|hate|steal|lie|smell|want)\b"),
     ("a generalisation about a group",
-     rf"\b{_GROUPS}\s+(?:are|is)\s+(?:all\s+|always\s+|naturally\s+|inherently\s+|genetically\s+|just\s+|so\s+|too\s+)?"
+     rf"\b{GROUPS}\s+(?:are|is)\s+(?:all\s+|always\s+|naturally\s+|inherently\s+|genetically\s+|just\s+|so\s+|too\s+)?"
      r"(?:lazy|stupid|dumb|greedy|violent|criminals?|terrible|bad|worse|better|superior|inferior|dirty|cheap|emotional|hysterical|weak|untrustworthy|dishonest|good at math|bad at math|bad drivers|terrorists|thieves)\b"),
-    ("a generalisation about a group", rf"\b{_GROUPS}\s+(?:can'?t|cannot|don'?t know how to|never)\s+(?:drive|cook|lead|code|do math|be trusted|work|think)\b"),
-    ("a generalisation about a group", rf"\b(?:like a typical|such a typical|typical)\s+{_GROUPS}\b"),
-    ("a generalisation about a group", rf"\b(?:because|since) (?:she|he|they)(?:'s| is| are)\s+(?:an? )?{_GROUPS}\b"),
+    ("a generalisation about a group", rf"\b{GROUPS}\s+(?:can'?t|cannot|don'?t know how to|never)\s+(?:drive|cook|lead|code|do math|be trusted|work|think)\b"),
+    ("a generalisation about a group", rf"\b(?:like a typical|such a typical|typical)\s+{GROUPS}\b"),
+    ("a generalisation about a group", rf"\b(?:because|since) (?:she|he|they)(?:'s| is| are)\s+(?:an? )?{GROUPS}\b"),
 ]]
 
 REAL_FOOTAGE = re.compile(
