@@ -1,6 +1,6 @@
 """Command line: `python -m generec <command>`; each command is a thin call into the package.
 
-Commands: corpus build, models assemble, serve, recommend, bench. Later issues add theirs
+Commands: corpus build, models assemble, serve, recommend, plan, edit, create, verify, screen, bench. Later issues add theirs
 in `COMMANDS` (explicit registration in one place).
 """
 from __future__ import annotations
@@ -92,7 +92,20 @@ def _create(args, settings: Settings) -> int:
     return create_main(args.rest)
 
 
-COMMANDS = {"edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
+def _verify(args, settings: Settings) -> int:
+    from .fidelity.cli import verify_main
+
+    return verify_main(args.rest)
+
+
+def _screen(args, settings: Settings) -> int:
+    from .fidelity.cli import screen_main
+
+    return screen_main(args.rest)
+
+
+OWN_ARGV = ("edit", "create", "verify", "screen")   # these parse their whole command line, -h included
+COMMANDS = {"verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -120,7 +133,9 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--audio")
     pl.add_argument("--json", action="store_true")
     for name, text in (("edit", "repurpose a video: thumbnail | clip | restyle | caption (see `generec edit -h`)"),
-                       ("create", "make a new micro-video from a request (see `generec create -h`)")):
+                       ("create", "make a new micro-video from a request (see `generec create -h`)"),
+                       ("verify", "check a file's watermark and signed provenance manifest (see `generec verify -h`)"),
+                       ("screen", "run the fidelity request checks on TEXT or --file (see `generec screen -h`)")):
         e = sub.add_parser(name, help=text, add_help=False)
         e.add_argument("rest", nargs=argparse.REMAINDER)
     b = sub.add_parser("bench", help="benchmarks that print numbers: all | app | recsys | index")
@@ -134,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and argv[0] in ("edit", "create"):   # these own their whole command line, -h included
+    if argv and argv[0] in OWN_ARGV:
         return COMMANDS[argv[0]](argparse.Namespace(rest=argv[1:]), None)
     args = parser().parse_args(argv)
     if args.command == "plan" and (args.text is None) == (args.file is None):

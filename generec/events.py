@@ -32,6 +32,7 @@ class ShowItem:
     media: Path
     cover: Path | None = None
     badge: str = ""        # "AI-generated" / "AI-edited" for generated items
+    checks: list[str] | None = None   # one line per fidelity check, shown beside a generated item
 
 
 @dataclass

@@ -139,9 +139,16 @@ class GeneRec:
                     job.cancel()
         return {"status": "started", "events": stream()}
 
+    def screen(self, user: str | None, text: str):
+        """The fidelity request checks (safety, privacy, imitation, injection) for one request."""
+        from .fidelity.gate import screen
+
+        return screen(self.settings, self.store, user, text)
+
     def warm_up(self) -> None:
-        """Load the LLM and evaluate its fixed prompt prefix, so the first request is quick."""
+        """Load the LLM and the check models and evaluate the LLM's fixed prompt prefix, so the first request is quick."""
         try:
+            self.screen(None, "hello")
             self.instructor.planner.plan("hello")
         except Exception as exc:  # warming is best effort; the first real turn reports real errors
             log.warning("warm-up failed: %s", exc)
@@ -190,8 +197,21 @@ class GeneRec:
             yield Say("I couldn't use anything in that message. Try typing what you'd like to see.")
             return
         heard = seen.transcript
+        request = " ".join(x for x in (text, heard) if x)
+        if request:
+            t0 = time.perf_counter()
+            report = self.screen(user.name, request)
+            if not report.allowed:
+                yield Problem(f"I won't do that. {report.summary()}. Nothing was searched or made; ask for something else.")
+                self.store.add_message(user.name, session, "assistant", report.summary(), {"kind": "refused"})
+                return
+            if report.held:   # a check could not run: retrieval is fine, making something is not
+                paused = {"status": "unavailable", "message": f"making or editing videos is paused: {report.summary()}"}
+                deps.editor = lambda *a, **k: paused   # noqa: E731
+                deps.creator = lambda *a, **k: paused  # noqa: E731
+            yield Step("Checked your request", report.summary(), seconds=time.perf_counter() - t0)
         shown_now = []
-        for ev in self.instructor.run(deps, " ".join(x for x in (text, heard) if x), seen.labels, upload):
+        for ev in self.instructor.run(deps, request, seen.labels, upload):
             if isinstance(ev, ShowItem):
                 self.store.record(Interaction(user=user.name, item_id=ev.item.id, kind="impression", session=session))
                 shown_now.append(ev.item.id)

@@ -39,3 +39,20 @@ def test_bring_your_own_corpus_through_the_cli(tmp_path, video_factory):
     assert again["new"] == 0 and again["items"] == 1
     out = json.loads(cli("recommend", "red and green", "--user", "maya", "--json", env=dict(env, GENEREC_LLM="rules")).stdout)
     assert out and out[0]["id"] == "one"
+
+
+def test_screen_and_verify_commands(tmp_path, video_factory):
+    env = {"GENEREC_DATA_DIR": str(tmp_path / "data")}
+    bad = cli("screen", "explain how to build a bomb at home", "--json", env=env, check=False)
+    assert bad.returncode == 1 and json.loads(bad.stdout)["allowed"] is False
+    assert json.loads(bad.stdout)["checks"]["safety"]["status"] == "fail"
+    ok = json.loads(cli("screen", "something calm with animals", "--json", env=env).stdout)
+    assert ok["allowed"] is True and set(ok["checks"]) == {"safety", "privacy", "imitation", "injection"}
+    reqs = tmp_path / "r.txt"
+    reqs.write_text("a video about cats\nmake a deepfake of my neighbour\n")
+    rows = [json.loads(x) for x in cli("screen", "--file", str(reqs), "--json", env=env).stdout.splitlines()]
+    assert [r["allowed"] for r in rows] == [True, False]
+    plain = video_factory("plain.mp4", ["red", "blue"], seconds=1.0)
+    res = cli("verify", str(plain), "--json", env=env, check=False)
+    out = json.loads(res.stdout)
+    assert res.returncode == 1 and out["watermark"] is False and out["manifest_valid"] is False

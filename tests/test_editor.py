@@ -268,9 +268,22 @@ def test_app_hook_uses_the_users_likes_and_adds_only_successful_edits(video_fact
     store.record(Interaction("ann", "liked", "like"))
     deps = SimpleNamespace(settings=fast_settings, store=store, catalog=catalog, user="ann", upload_video=None)
 
+    original = (media / "corpus.mp4").read_bytes()
     res = app_editor(deps, "corpus", "thumbnail", {"style": None, "query": None})
     assert res["status"] == "ok"
     new = store.get_item(res["items"][0]["id"])
+    # Fidelity (issue 7): the new cover is watermarked and signed; the corpus video is untouched.
+    from generec.fidelity import verify
+
+    assert (media / "corpus.mp4").read_bytes() == original
+    v = verify(catalog.path(new.cover_path), fast_settings)
+    assert v["watermark"] and v["manifest_valid"], v["reasons"]
+    assert new.provenance["checks"]["allowed"] and new.provenance["label"] == "AI-edited"
+    noir = app_editor(deps, "corpus", "restyle", {"style": "noir", "query": None})
+    assert noir["status"] == "ok", noir
+    v = verify(catalog.path(noir["items"][0]["media"]), fast_settings)
+    assert v["watermark"] and v["manifest_valid"], v["reasons"]
+    assert not verify(media / "corpus.mp4", fast_settings)["watermark"]
     assert new.parent_id == "corpus" and new.visibility == "private" and new.owner == "ann"
     assert 3.0 <= new.provenance["frame_time_s"] < 4.5                 # taste = the liked blue cover
     assert new.id in catalog.visible("ann") and new.id not in catalog.visible("bob")

@@ -35,6 +35,7 @@ class CreatorContext:
     visuals: str = "compose"
     voice: str = "piper"
     persist: bool = False                # add the created item to the store and indexes
+    checks: bool = True                  # fidelity checks: screen the request, seal the result (issue 7)
     notes: list[str] = field(default_factory=list)
     _library: Library | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)

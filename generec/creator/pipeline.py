@@ -18,12 +18,14 @@ from typing import Callable
 
 from ..types import Item
 from .compose import Cancelled, cover  # noqa: F401  (Cancelled is part of this module's API)
+from . import checks
 from .context import CreatorContext
 from .request import RequestError
 from .storyboard import Storyboard
 
-STAGES = ("script", "visuals", "narration", "render", "cover", "save")
-_WEIGHTS = {"script": 0.35, "visuals": 0.1, "narration": 0.1, "render": 0.38, "cover": 0.02, "save": 0.05}
+STAGES = ("screen", "script", "visuals", "narration", "render", "cover", "checks", "save")
+_WEIGHTS = {"screen": 0.0, "script": 0.3, "visuals": 0.1, "narration": 0.1, "render": 0.35, "cover": 0.02, "checks": 0.1,
+            "save": 0.03}
 
 
 class CreateError(RuntimeError):
@@ -63,7 +65,7 @@ class _Run:
             out = fn(*args)
         except (Cancelled, CreateError):
             raise
-        except RequestError as exc:
+        except (RequestError, checks.Refused) as exc:
             raise CreateError(name, str(exc)) from exc
         except Exception as exc:  # which stage broke matters more to the user than the exception type
             raise CreateError(name, f"{type(exc).__name__}: {exc}") from exc
@@ -101,9 +103,11 @@ def create(request_text: str, guidance: dict | None, user: str | None, ctx: Crea
 def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, work: Path) -> CreateResult:
     from . import stages
 
+    fctx = run.stage("screen", checks.screen, ctx, text, user) if ctx.checks else None
     g, taste, sb = run.stage("script", stages.script, ctx, text, guidance, user)
     work.mkdir(parents=True, exist_ok=True)
     visuals = run.stage("visuals", stages.choose_visuals, ctx, sb, g, taste, run.cancel)
+    dropped = checks.keep_supported_facts(sb, checks.sources(visuals, None, _store(ctx)), fctx) if fctx else []
     speech, voice = run.stage("narration", stages.narrate, ctx, sb, g, run.cancel)
     media_dir = ctx.settings.data_dir / "media" / "created"
     media_dir.mkdir(parents=True, exist_ok=True)
@@ -124,6 +128,11 @@ def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, 
         return item
 
     item = run.stage("cover", finish)
+    if fctx is not None:
+        if dropped:
+            item.provenance["authenticity_dropped"] = dropped
+        report = run.stage("checks", checks.seal, item, media, cover_path, sb, checks.sources(visuals, voice, _store(ctx)), fctx)
+        item.provenance["checks"] = report.to_dict()
     item.provenance["stage_times"] = dict(run.times)
     if ctx.persist and ctx.catalog is not None:
         run.stored = (ctx.catalog, item_id)
@@ -131,6 +140,10 @@ def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, 
         item.provenance["stage_times"] = dict(run.times)
     notes = list(ctx.notes) + ([f"storyboard ({sb.source}): {sb.note}"] if sb.note else [])
     return CreateResult(item, sb, media, cover_path, dict(run.times), timeline, notes)
+
+
+def _store(ctx):
+    return getattr(ctx.catalog, "store", None) if ctx.catalog is not None else None
 
 
 def publish(catalog, item_id: str, user: str) -> Item:

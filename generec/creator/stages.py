@@ -67,7 +67,7 @@ def narrate(ctx, sb, g: dict, cancel: threading.Event):
     for s in sb.scenes:
         if cancel.is_set():
             raise Cancelled("cancelled during narration")
-        out.append(voice.say(s.narration))
+        out.append(voice.say(s.narration) if s.narration.strip() else None)   # a line dropped by the fact check
     return out, voice
 
 

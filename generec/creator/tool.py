@@ -12,8 +12,9 @@ import time
 from typing import Iterator
 
 from ..events import Event, Problem, ShowItem, Step
+from ..fidelity.gate import report_lines
 
-STAGE_TITLES = {"script": "Writing the storyboard", "visuals": "Choosing the pictures", "narration": "Recording the narration",
+STAGE_TITLES = {"screen": "Checking the request", "checks": "Fidelity checks, watermark and provenance", "script": "Writing the storyboard", "visuals": "Choosing the pictures", "narration": "Recording the narration",
                 "render": "Rendering the video", "cover": "Making the cover", "save": "Adding it to your videos"}
 
 
@@ -32,7 +33,7 @@ def job_events(job, catalog=None, timeout: float | None = None) -> Iterator[Even
             media = catalog.path(r.item.media_path) if catalog is not None else r.media_path
             cover = catalog.path(r.item.cover_path) if catalog is not None else r.cover_path
             why = f"made for you from your request; {len(r.storyboard.scenes)} scenes, {r.item.duration_s:.0f} s, private until you publish it"
-            yield ShowItem(r.item, why, media, cover, "AI-generated")
+            yield ShowItem(r.item, why, media, cover, "AI-generated", report_lines(r.item))
         elif ev.status == "failed":
             stage = STAGE_TITLES.get(ev.stage, ev.stage or "starting")
             msg = job.error.message if job.error is not None else ev.message

@@ -30,6 +30,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--img2img", default=os.environ.get("GENEREC_IMG2IMG", ""), help="diffusers image-to-image model (folder or hub id)")
     p.add_argument("--llm", action="store_true", help="rewrite caption titles with the configured LLM (GENEREC_LLM)")
     p.add_argument("--add", action="store_true", help="add the new items to the corpus (private to --user)")
+    p.add_argument("--no-checks", action="store_true",
+                   help="skip watermark/checks/manifest (to time the edit alone); not allowed with --add")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.add and not args.user:
         ap.error("--add needs --user: edited items are private to the user who asked")
+    if args.add and args.no_checks:
+        ap.error("--add needs the fidelity checks: nothing unchecked joins the corpus")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = Settings.from_env()
     t0 = time.perf_counter()
@@ -65,6 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         from . import run_edit
 
         items = run_edit(args.op, req, ctx)
+        if not args.no_checks:
+            from .checks import seal_items
+
+            items, refused = seal_items(items, req, settings, app.store if app else None)
+            for line in refused:
+                print(f"generec edit {args.op}: refused by the fidelity checks: {line}", file=sys.stderr)
+            if not items:
+                return 3
         if args.add:
             app.catalog.add(items)
     except EditError as exc:

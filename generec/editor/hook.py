@@ -79,5 +79,11 @@ def app_editor(deps: Any, item_id: str, op: str, args: dict) -> dict:
         items = run_edit(op, req, ctx)
     except EditError as exc:
         return {"status": "error", "message": str(exc)}
-    deps.catalog.add(items)   # only now: a failed edit adds nothing to the corpus
-    return {"status": "ok", "items": [summary(it) for it in items], "seconds": round(time.perf_counter() - t0, 2)}
+    from .checks import seal_items
+
+    items, refused = seal_items(items, req, deps.settings, deps.store)   # watermark, checks, signed manifest
+    if not items:
+        return {"status": "error", "message": "the fidelity checks refused the result, so nothing was kept: " + " | ".join(refused)}
+    deps.catalog.add(items)   # only now: a failed or refused edit adds nothing to the corpus
+    return {"status": "ok", "items": [summary(it) for it in items], "refused": refused,
+            "seconds": round(time.perf_counter() - t0, 2)}

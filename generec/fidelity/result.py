@@ -8,7 +8,6 @@ check against the corpus. A result with any `fail` is discarded by the caller; w
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..media import MediaError
@@ -41,8 +40,11 @@ def _nsfw(frames: list, why_not: str | None, item: Item, ctx: Context) -> CheckR
     from .marking import rgb
 
     images = [Image.fromarray(rgb(f)) for f in frames]
-    if item.cover_path and Path(item.cover_path).is_file():
-        with Image.open(item.cover_path) as im:
+    cover = Path(item.cover_path) if item.cover_path else None
+    if cover is not None and not cover.is_absolute():
+        cover = Path(ctx.settings.data_dir) / cover
+    if cover is not None and cover.is_file():
+        with Image.open(cover) as im:
             images.append(im.convert("RGB"))
     try:
         scores = nsfw_scores(images, ctx)
@@ -84,7 +86,10 @@ def _stereotypes(texts: list[str]) -> CheckResult:
 
 
 def _privacy(item: Item, script, ctx: Context) -> CheckResult:
-    stored = " \n".join(_item_texts(item, script) + [json.dumps(item.provenance, default=str), item.attribution])
+    # the words the item keeps (numbers such as timestamps and frame times are not personal data)
+    said = [v for k, v in item.provenance.items() if k in ("request", "instruction", "title", "description", "caption")
+            and isinstance(v, str)]
+    stored = " \n".join(_item_texts(item, script) + said + [item.attribution])
     found, why_not = find_pii(stored, ctx, names=False)
     contact = sorted({f.kind.lower() for f in found if f.kind in CONTACT})
     if contact:

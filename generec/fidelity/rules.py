@@ -32,8 +32,8 @@ HARMFUL: list[tuple[str, re.Pattern]] = [(label, re.compile(p, _F)) for label, p
     ("glorifying terrorism or mass violence",
      r"\b(?:glorif\w*|celebrat\w*|tribute to|honou?r\w*|hero\w*|recruit\w*|propaganda for|join)\b[^.?!]{0,40}\b(?:terroris\w*|isis|al[- ]?qaeda|jihad\w*|school shoot\w*|mass shoot\w*|"
      r"shooters?|suicide bomb\w*|9/11 hijackers|the unabomber|christchurch shooter|breivik|nazis?|the holocaust)\b"),
-    ("self-harm", r"\b(?:kill(?:ing)? myself|end(?:ing)? my life|suicide|self[- ]harm|cut(?:ting)? myself|hurt(?:ing)? myself|starv(?:e|ing) myself|hang(?:ing)? myself)\b"
-                  ),
+    ("self-harm", r"\b(?:kill(?:ing)? myself|end(?:ing)? my life|suicide|self[- ]harm|cut(?:ting)? myself|hurt(?:ing)? myself|starv(?:e|ing) myself|hang(?:ing)? myself|"
+                  r"(?:kill|hurt|cut|harm|hang)(?:ing)? (?:your|them|him|her)sel(?:f|ves)|end (?:your|their) (?:own )?li(?:fe|ves))\b"),
     ("self-harm", r"\b(?:pro[- ]?ana|thinspo\w*|meanspo|pro[- ]?mia)\b"),
     ("sexual content involving minors",
      r"\b(?:child|children|kids?|minors?|underage|preteens?|teens?|teenage|teenagers?|schoolgirls?|schoolboys?|little girls?|little boys?|\d{1,2}[- ]year[- ]olds?)\b[^.?!]{0,40}"

@@ -1,0 +1,58 @@
+"""The editor's side of the fidelity checks (issue 7): every edited item is sealed before use.
+
+`seal_items` takes the items an op made and returns those that passed, each watermarked,
+checked and carrying a signed manifest, plus one line per item that was refused (its files
+are deleted). A personalised thumbnail over a corpus video only makes a new cover, so only
+the cover is marked and signed: the source video is never touched.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..fidelity import gate
+from ..types import Item
+from .base import EditRequest
+
+
+def _abs(settings, rel: str) -> Path | None:
+    if not rel:
+        return None
+    p = Path(rel)
+    return p if p.is_absolute() else Path(settings.data_dir) / p
+
+
+def sources_of(req: EditRequest) -> list[Item]:
+    if req.source_item is not None:
+        return [req.source_item]
+    name = Path(req.source_path).name
+    return [Item(f"upload:{name}", "an uploaded video", licence="user-supplied",
+                 attribution=f"uploaded by {req.user or 'a user'} ({name})")]
+
+
+def seal_items(items: list[Item], req: EditRequest, settings, store=None) -> tuple[list[Item], list[str]]:
+    fctx = gate.context_for(settings, store, req.user or None, req.instruction or "")
+    srcs = sources_of(req)
+    kept, refused = [], []
+    for it in items:
+        media, cover = _abs(settings, it.media_path), _abs(settings, it.cover_path)
+        shared_video = req.source_item is not None and media is not None and media.resolve() == Path(req.source_path).resolve()
+        if shared_video and cover is not None:
+            report = gate.seal_cover(it, cover, srcs, fctx)
+            if report.allowed:
+                for variant in (it.provenance.get("variants") or {}).values():
+                    v = _abs(settings, variant)
+                    if v is not None and v.exists() and v != cover:
+                        from ..fidelity.marking import embed_image
+
+                        embed_image(v, v)
+        else:
+            report = gate.seal(it, media, srcs, fctx, cover=cover, component="editor")
+        if report.allowed:
+            kept.append(it)
+        else:
+            for variant in (it.provenance.get("variants") or {}).values():
+                v = _abs(settings, variant)
+                if v is not None and v.exists():
+                    v.unlink()
+            refused.append(f"{it.title}: {report.summary()}")
+    return kept, refused
