@@ -43,8 +43,15 @@ $(STAMP)/models: assets/models.json | $(STAMP)/req
 
 models: install
 
+# The corpus is built once per data dir; a later `make demo` skips it unless the shipped manifests changed
+# (`python -m generec corpus build` refreshes it by hand, and is itself incremental).
+CORPUS_DIR := $(or $(GENEREC_DATA_DIR),$(if $(filter movielens,$(GENEREC_CORPUS)),data/movielens,data))
+CORPUS_STAMP := $(CORPUS_DIR)/.corpus-built
 corpus: install
-	$(PY) -m generec corpus build
+	@if [ -f $(CORPUS_STAMP) ] && [ -f $(CORPUS_DIR)/generec.db ] && \
+	    [ -z "$$(find assets/corpus assets/personas.json assets/movielens generec/corpus -newer $(CORPUS_STAMP) -print -quit)" ]; then \
+	  echo "corpus: up to date in $(CORPUS_DIR)"; \
+	else $(PY) -m generec corpus build && touch $(CORPUS_STAMP); fi
 
 demo: corpus
 	$(PY) app.py
