@@ -153,6 +153,22 @@ class GeneRec:
         except Exception as exc:  # warming is best effort; the first real turn reports real errors
             log.warning("warm-up failed: %s", exc)
 
+    def publish(self, name: str, item_id: str) -> str:
+        """The owner shares an AI-made item with everyone, if the publish checks allow it."""
+        from .fidelity.gate import publish
+
+        user = self.user(name)
+        item = self.store.get_item(item_id)
+        if item is None or item_id not in self.catalog.visible(user.name):
+            raise UserError(f"there is no item “{item_id[:60]}” that you can see")
+        try:
+            report = publish(item, user.name, self.settings, self.store)
+        except ValueError as exc:
+            raise UserError(str(exc)) from exc
+        if not report.allowed or report.held:
+            raise UserError(f"“{item.title}” stays private. {report.summary()}")
+        return f"“{item.title}” is now public: others can find it in their feeds, labelled {item.provenance.get('label') or 'AI-made'}."
+
     def set_real_only(self, name: str, on: bool) -> dict:
         """The profile switch that turns generation (edit/create) off for this user."""
         user = self.user(name)

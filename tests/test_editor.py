@@ -284,6 +284,15 @@ def test_app_hook_uses_the_users_likes_and_adds_only_successful_edits(video_fact
     v = verify(catalog.path(noir["items"][0]["media"]), fast_settings)
     assert v["watermark"] and v["manifest_valid"], v["reasons"]
     assert not verify(media / "corpus.mp4", fast_settings)["watermark"]
+    # The source has no known licence, so its edit cannot be published (flat synthetic frames carry no
+    # perceptual hash, so the near-duplicate rule is exercised in test_fidelity_media instead).
+    from generec.fidelity.gate import publish
+
+    with pytest.raises(ValueError):
+        publish(new, "bob", fast_settings, store)
+    rep = publish(new, "ann", fast_settings, store)
+    assert not rep.allowed and rep.get("licence").status == "fail" and "publishing is blocked" in rep.get("licence").reason
+    assert store.get_item(new.id).visibility == "private"
     assert new.parent_id == "corpus" and new.visibility == "private" and new.owner == "ann"
     assert 3.0 <= new.provenance["frame_time_s"] < 4.5                 # taste = the liked blue cover
     assert new.id in catalog.visible("ann") and new.id not in catalog.visible("bob")

@@ -147,14 +147,15 @@ def _store(ctx):
 
 
 def publish(catalog, item_id: str, user: str) -> Item:
-    """Make a created item public; only its owner may. Raises ValueError with the reason otherwise."""
+    """Make a created item public; only its owner may, and only if the publish checks (licence,
+    near-duplicate, privacy) pass. Raises ValueError with the reason otherwise."""
+    from ..fidelity.gate import publish as checked_publish
+
     store = catalog.store
     item = store.get_item(item_id)
     if item is None or (item.visibility == "private" and item.owner != user):
         raise ValueError(f"there is no item “{item_id}” of yours to publish")
-    if item.owner != user or item.origin != "ai_created":
-        raise ValueError("only the person who created a video can publish it")
-    item.visibility = "public"
-    store.add_items([item])
+    report = checked_publish(item, user, catalog.settings, store)
+    if not report.allowed or report.held:
+        raise ValueError(f"not published: {report.summary()}")
     return item
-

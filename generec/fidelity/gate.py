@@ -118,3 +118,43 @@ def seal_cover(item: Item, cover: Path, sources: list[Item], ctx: Context, compo
     item.provenance.update(manifest=provenance.sidecar(cover).name, label=provenance.badge(item.origin),
                            signature=signed["signature"]["value"][:16], timings={"seal_s": round(time.perf_counter() - t, 3)})
     return report
+
+
+def signed_sources(item: Item, settings: Settings) -> tuple[Path | None, list[Item]]:
+    """The file a generated item's manifest signs and the sources it names (None when unsigned)."""
+    import json
+
+    from . import provenance
+
+    for rel in (item.media_path, item.cover_path):
+        if not rel:
+            continue
+        path = Path(rel) if Path(rel).is_absolute() else Path(settings.data_dir) / rel
+        side = provenance.sidecar(path)
+        if side.exists():
+            m = json.loads(side.read_text())
+            return path, [Item(s["id"], s["id"], licence=s.get("licence", ""), attribution=s.get("attribution", ""))
+                          for s in m.get("sources", [])]
+    return None, []
+
+
+def publish(item: Item, user: str, settings: Settings, store) -> Report:
+    """The owner makes a generated item public, if the stricter publish checks allow it.
+    Raises ValueError when the item is not theirs to publish."""
+    from .base import CheckResult
+    from .result import check_publish
+
+    if item.origin == "human" or item.owner != user:
+        raise ValueError("only the person an AI-made item was made for can publish it")
+    media, sources = signed_sources(item, settings)
+    if media is None:
+        return Report([CheckResult.failed("provenance", "the item has no signed provenance manifest, so it cannot be published")], "publish")
+    trial = Item(**{**item.to_dict(), "visibility": "public",
+                    "provenance": {**item.provenance, "published_by_owner": True}})
+    ctx = context_for(settings, store, user)
+    report = check_publish(trial, media if media.suffix == ".mp4" else Path(settings.data_dir) / item.media_path, sources, ctx)
+    if report.allowed and not report.held:
+        item.visibility, item.provenance = "public", trial.provenance
+        item.provenance["publish_checks"] = report.to_dict()
+        store.add_items([item])
+    return report
