@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     made, report = [], {"once": once, "runs": [], "personal": []}
     emb, image_model = ctx.embedder, app.catalog.image_model
     try:
-        print(f"\n{'request':45s} {'script':>6s} {'visual':>6s} {'voice':>6s} {'render':>6s} {'cover':>6s} {'total':>6s} {'video':>6s}  rel   random  storyboard")
+        print(f"\n{'request':45s} {'script':>6s} {'visual':>6s} {'voice':>6s} {'render':>6s} {'cover':>6s} {'checks':>6s} {'total':>6s} {'video':>6s}  rel   random  storyboard")
         for i, req in enumerate(REQUESTS[: args.requests]):
             t0 = time.perf_counter()
             res = create(req, {"duration_s": 10}, None, ctx)
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             base = _cos(q, emb.encode([shown_text(base_path, tl, bsrc, image_model)])[0])
             st = res.stage_times
             kinds = "/".join(s["kind"] for s in res.item.provenance["sources"])
-            print(f"{req[:45]:45s} " + " ".join(f"{st.get(k, 0):6.1f}" for k in ("script", "visuals", "narration", "render", "cover")) +
+            print(f"{req[:45]:45s} " + " ".join(f"{st.get(k, 0):6.1f}" for k in ("script", "visuals", "narration", "render", "cover", "checks")) +
                   f" {total:6.1f} {res.item.duration_s:5.1f}s {rel:5.2f} {base:6.2f}   {res.storyboard.source} ({kinds})", flush=True)
             if res.storyboard.note:
                 print(f"    storyboard note: {res.storyboard.note[:150]}")
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                                    "titles": [s.narration for s in res.storyboard.scenes]})
         runs = report["runs"]
         if runs:
-            med = {k: statistics.median(r["stage_times"].get(k, 0) for r in runs) for k in ("script", "visuals", "narration", "render", "cover")}
+            med = {k: statistics.median(r["stage_times"].get(k, 0) for r in runs) for k in ("screen", "script", "visuals", "narration", "render", "cover", "checks")}
             print("\nmedian per stage: " + ", ".join(f"{k} {v:.1f} s" for k, v in med.items()) +
                   f"; median total {statistics.median(r['total'] for r in runs):.1f} s (first {runs[0]['total']:.1f} s) for "
                   f"{statistics.median(r['video_s'] for r in runs):.1f} s videos")
