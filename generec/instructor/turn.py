@@ -3,7 +3,9 @@
 The first event is a pending step emitted before any model runs, so the chat moves at once.
 Failures the user can fix (an unresolvable "that one", a bad argument) become plain
 answers; generation is offered, never run silently, after a run of rejections or when
-nothing relevant is found, unless the user switched to real items only.
+nothing relevant is found, unless the user switched to real items only. A picture (or video)
+sent without words always means "find things that look like this"; a retrieval never searches
+for nothing: an empty query falls back to the style/mood, then to the person's own words.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from ..events import Event, Problem, Say, ShowItem, Step
 from .guidance import Guidance
 from .planner import Planner
 from .refs import resolve
-from .rules import INJECT
+from .rules import FILLER, INJECT
 from .tools import Deps, make_tools
 
 OFFER_AFTER_REJECTIONS = 3
@@ -26,6 +28,31 @@ STANDING = re.compile(r"\b(i (don'?t|do not|never) (like|want|enjoy)|i (love|lik
 HELP = ("I recommend short videos and can change or make them. Try “something calm with animals”, "
         "“make the second one look vintage”, “cut the long one into clips about music”, or "
         "“make me a video about rainy nights in the city”. 👍/👎 teach me your taste.")
+
+
+NOT_A_TOPIC = FILLER | set("i'm don't dont do not no never less stop showing from now on in general always hate love enjoy "
+                          "stuff things stuffs anything everything".split())
+
+
+def search_query(g: Guidance, text: str, extra_terms: list[str]) -> tuple[str, bool]:
+    """What to search for, and whether it came from the guidance (a topic) rather than the fallback.
+
+    The planner's query (with the mood), else its style and mood, else what to include; when the
+    guidance names none of these, the person's own words (minus filler and what they want to
+    avoid), so the search is never empty. What the image model saw in an upload is always added.
+    """
+    topic = " ".join(x for x in ([g.query, g.mood] if g.query else [g.style, g.mood]) if x) or " ".join(g.include)
+    words = []
+    if not topic:
+        avoid = {w for a in g.avoid for w in re.findall(r"[a-z]+", a.lower())}
+        stem = lambda w: w[:-1] if w.endswith("s") and len(w) > 3 else w  # noqa: E731
+        avoid |= {stem(w) for w in avoid}
+        raw = re.findall(r"[a-z][a-z'-]*", (text or "").lower().replace("’", "'"))
+        words = [w for w in raw if len(w) > 1 and w not in NOT_A_TOPIC and w not in avoid and stem(w) not in avoid]
+        if not words and not g.avoid and not extra_terms:
+            words = raw   # nothing but filler: search for what was said rather than for nothing
+    query = " ".join(x for x in [topic, " ".join(words), *extra_terms] if x).strip()
+    return query, bool(topic or extra_terms)
 
 
 def describe(g: Guidance) -> str:
@@ -59,6 +86,10 @@ class Instructor:
         visible = deps.catalog.visible(deps.user)
         g = plan.guidance
         via = "" if plan.source == "llm" else f" (via {plan.source})"
+        if upload in ("image", "video") and not (text or "").strip() and g.action != "retrieve":
+            # a picture or video with no words: look for things like it (the planner sees only labels)
+            g.action, g.edit_op = "retrieve", None
+            via += f" (a{'n' if upload == 'image' else ''} {upload} alone: finding look-alikes)"
         yield Step("Reading your request", describe(g) + via, seconds=time.perf_counter() - t0)
         tools = make_tools(deps)
         try:
@@ -85,7 +116,7 @@ class Instructor:
         if (g.include or g.avoid) and STANDING.search(text.lower()):
             prefs = tools["update_preferences"].invoke({"include": g.include, "avoid": g.avoid})
             yield Step("Remembered your preference", f"more: {', '.join(prefs['include']) or '—'} · less: {', '.join(prefs['avoid']) or '—'}")
-        query = " ".join(x for x in [g.query, g.mood, *extra_terms] if x).strip()
+        query, topical = search_query(g, text, extra_terms)
         t0 = time.perf_counter()
         res = tools["recommend"].invoke({"query": query[:120], "include": g.include, "avoid": g.avoid, "k": deps.settings.top_k})
         yield Step("Searched the corpus", f"{len(deps.catalog.text_index)} items ranked for “{query or 'your taste'}”", seconds=time.perf_counter() - t0)
@@ -97,7 +128,9 @@ class Instructor:
             badge = {"ai_created": "AI-generated", "ai_edited": "AI-edited"}.get(item.origin, "")
             yield ShowItem(item, it["why"], deps.catalog.path(item.media_path),
                            deps.catalog.path(item.cover_path) if item.cover_path else None, badge)
-        weak = query and max(it["relevance"] for it in res["items"]) < MIN_RELEVANCE
+        # a weak match is a reason to offer generation only when the request named something to find
+        stated_only = bool(g.include or g.avoid) and not topical and STANDING.search(text.lower())
+        weak = bool(query) and not stated_only and max(it["relevance"] for it in res["items"]) < MIN_RELEVANCE
         if not res["real_only"] and (res["rejection_streak"] >= OFFER_AFTER_REJECTIONS or weak):
             why = "you've turned down the last few" if not weak else "nothing here matches that closely"
             yield Say(f"Since {why}, I can make a new video for you instead: say “make one about …”, "
@@ -139,5 +172,6 @@ class Instructor:
                       "I can find existing videos meanwhile.")
         elif status == "error":
             yield Problem(res["message"])
-        for ev in res.get("events", []):
-            yield ev
+        # `yield from`, not a loop: closing the turn (Stop) closes a streamed creator job's events
+        # at once, which cancels the job
+        yield from res.get("events", [])

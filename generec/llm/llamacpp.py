@@ -1,26 +1,53 @@
 """llama.cpp in-process: the bundled Qwen2.5-Coder GGUF with JSON-schema constrained output.
 
-One `Llama` object per model file, shared by every session, behind a lock (it is not
-thread-safe). Threads default to the free cores: llama.cpp with more threads than free cores
-collapses. The system prompt and examples come first in every call so llama.cpp reuses the
-evaluated prefix from the previous call.
+One `Llama` object per model file and settings, shared by every session and every
+`LlamaCppLLM` built on it, behind one lock cached beside it (the model is not thread-safe, so
+two instances must never hold two different locks over the same object). Threads default to
+the free cores: llama.cpp with more threads than free cores collapses. The system prompt and
+examples come first in every call so llama.cpp reuses the evaluated prefix from the previous call.
 """
 from __future__ import annotations
 
+import atexit
 import threading
-from functools import lru_cache
 from pathlib import Path
 
 from .base import LLMError, LLMUnavailable, loads_object, messages
 
 
-@lru_cache(maxsize=2)
-def _load(path: str, n_ctx: int, threads: int):
-    try:
-        from llama_cpp import Llama
-    except ImportError as exc:
-        raise LLMUnavailable("llama-cpp-python is not installed: run `make install`") from exc
-    return Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=256, verbose=False, seed=0)
+MAX_MODELS = 2
+_models: dict[tuple[str, int, int], tuple[object, threading.Lock]] = {}
+_models_lock = threading.Lock()   # two first calls at once must not load the same model twice
+
+
+def _load(path: str, n_ctx: int, threads: int) -> tuple[object, threading.Lock]:
+    """The shared model for these arguments and the one lock that guards it (loaded once)."""
+    key = (path, n_ctx, threads)
+    with _models_lock:
+        if key in _models:
+            return _models[key]
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise LLMUnavailable("llama-cpp-python is not installed: run `make install`") from exc
+        llm = Llama(model_path=path, n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=256, verbose=False, seed=0)
+        while len(_models) >= MAX_MODELS:  # forget the oldest; instances still holding it keep its lock with it
+            _models.pop(next(iter(_models)))
+        _models[key] = (llm, threading.Lock())
+        return _models[key]
+
+
+@atexit.register
+def _close_models() -> None:
+    """Free the models before the interpreter tears down the modules their destructors need.
+    A model still busy (a daemon thread mid-call) is left alone; a closed one keeps its lock held,
+    so no late call can reach freed memory."""
+    for llm, lock in list(_models.values()):
+        if lock.acquire(timeout=1.0):
+            close = getattr(llm, "close", None)
+            if close is not None:
+                close()
+    _models.clear()
 
 
 class LlamaCppLLM:
@@ -29,8 +56,7 @@ class LlamaCppLLM:
             raise LLMUnavailable(f"GGUF model not found at {path}: run `make install` or set GENEREC_LLM_MODEL_PATH")
         self.path = Path(path)
         self.name = f"llamacpp:{self.path.name}"
-        self.llm = _load(str(path), n_ctx, threads)
-        self.lock = threading.Lock()
+        self.llm, self.lock = _load(str(self.path.resolve()), n_ctx, threads)
 
     @classmethod
     def from_settings(cls, settings, fast: bool = False) -> "LlamaCppLLM":
