@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -49,18 +50,32 @@ def video_factory(tmp_path):
     return _make
 
 
+def copy_db(src: Path, dst: Path) -> None:
+    """A consistent copy of a SQLite database through the backup API: a plain file copy can miss
+    (or tear) what still sits in a live WAL while the developer's app is running on it. (A plain
+    connection, not mode=ro: a read-only one would leave empty -wal/-shm files behind.)"""
+    s, d = sqlite3.connect(str(src)), sqlite3.connect(str(dst))
+    try:
+        s.backup(d)
+    finally:
+        d.close()
+        s.close()
+
+
 @pytest.fixture(scope="session")
 def real_data_dir(tmp_path_factory) -> Path:
-    """A private copy of the built corpus (database + indexes; media linked read-only),
-    so tests with the real models write nothing into the developer's data dir."""
+    """A private copy of the built corpus: the database (backup API), the index and the media as
+    real files, so tests with the real models never write into the developer's data dir. Only the
+    model cache (read-only, large) is linked."""
     if not (REAL_DATA / "generec.db").exists():
         pytest.fail(f"no built corpus in {REAL_DATA}: run `make corpus` (make test does it first)")
     d = tmp_path_factory.mktemp("realdata")
-    shutil.copy2(REAL_DATA / "generec.db", d / "generec.db")
+    copy_db(REAL_DATA / "generec.db", d / "generec.db")
     shutil.copytree(REAL_DATA / "index", d / "index")
-    (d / "media").symlink_to(REAL_DATA / "media")
+    if (REAL_DATA / "media").exists():
+        shutil.copytree((REAL_DATA / "media").resolve(), d / "media")  # follows links: files, never symlinks
     if (REAL_DATA / "models").exists():
-        (d / "models").symlink_to(REAL_DATA / "models")
+        (d / "models").symlink_to((REAL_DATA / "models").resolve())
     return d
 
 
