@@ -5,6 +5,7 @@ On a fresh data dir (a new Space) the corpus is built first, so the app never st
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -29,10 +30,22 @@ def build(settings: Settings | None = None):
     return build_demo(app), settings
 
 
+def allowed_paths(settings: Settings) -> list[str]:
+    """What Gradio may serve: the data dir and the media dir, each as given and resolved. Gradio
+    resolves links before it checks a path, so a media dir that is a link (to a bigger disk, a
+    Space's persistent storage) must be allowed where it really is, or its videos are refused."""
+    dirs = [settings.data_dir, settings.media_dir]
+    out: list[str] = []
+    for d in dirs + [Path(d).resolve() for d in dirs]:
+        if str(d) not in out:
+            out.append(str(d))
+    return out
+
+
 def launch(settings: Settings | None = None, **kw):
     demo, settings = build(settings)
     demo.queue(default_concurrency_limit=4).launch(
-        server_name=settings.host, server_port=settings.port, allowed_paths=[str(settings.data_dir)], **kw)
+        server_name=settings.host, server_port=settings.port, allowed_paths=allowed_paths(settings), **kw)
     return demo
 
 

@@ -2,6 +2,8 @@
 
 The app is launched in this process on a free loopback port against this module's own copy of
 the real corpus (made from `real_data_dir`); every write is checked by reading that database back.
+The last tests need no server: the demo's own handlers around a small app (Stop and the creator
+job), what the app lets Gradio serve, and the test data copy itself.
 """
 from __future__ import annotations
 
@@ -151,21 +153,26 @@ def test_empty_message_is_explained_and_app_keeps_serving(client):
     assert videos(chat(client, REQUEST))
 
 
-def test_unknown_profile_gets_a_clear_message(client, store):
+@pytest.mark.parametrize("name,words", [("nobody", ["no profile called “nobody”", "maya"]),
+                                        ("", ["pick a profile", "maya"]),
+                                        ("../etc", ["not a usable profile name", "maya"])])
+def test_unknown_or_blank_profile_gets_a_clear_message_in_the_chat(client, store, name, words):
     from gradio_client.exceptions import AppError
 
-    n = store.count("interactions")
-    with pytest.raises(AppError) as chat_err:
-        chat(client, REQUEST, user="nobody")
-    assert "nobody" in str(chat_err.value) and "maya" in str(chat_err.value)  # names it and the choices
-    with pytest.raises(AppError, match="no profile called “nobody”"):
-        client.predict("nobody", "white-dog-resting", "like", None, api_name="/feedback")
-    assert store.count("interactions") == n
+    n, n_msgs = store.count("interactions"), store.count("messages")
+    history = chat(client, REQUEST, user=name)   # the profile list takes typed names: no bare error
+    said = [t for m in history if m["role"] == "assistant" for t in texts(m)]
+    assert len(said) == 1 and said[0].startswith("⚠️"), said
+    for w in words:  # names the problem and the profiles there are
+        assert w.lower() in said[0].lower(), said
+    assert not videos(history)
+    if name:
+        with pytest.raises(AppError, match="profile"):
+            client.predict(name, "white-dog-resting", "like", None, api_name="/feedback")
+    assert store.count("interactions") == n and store.count("messages") == n_msgs   # nothing stored
     assert videos(chat(client, REQUEST))  # still serving
 
 
-@pytest.mark.xfail(strict=False, reason="a picture sent without words is planned as 'chat' (help text, no videos): "
-                   "the planner gets only the image labels; see the report")
 def test_picture_alone_finds_videos(client):
     from gradio_client import handle_file
 
@@ -234,3 +241,215 @@ def test_python_app_py_serves_on_the_configured_port(app_data, tmp_path):
         pid = srv.pid
     assert srv.proc is None and not Path(f"/proc/{pid}").exists()
     assert http_status(srv.url, timeout=1.0) is None  # nothing listens any more
+
+
+def test_the_running_app_serves_its_data_and_media_dirs(server):
+    allowed = {str(Path(p)) for p in server.demo.allowed_paths}
+    assert {str(server.settings.data_dir.resolve()), str(server.settings.media_dir.resolve())} <= allowed
+
+
+def test_allowed_paths_cover_a_media_dir_behind_a_link(tmp_path):
+    """Gradio resolves links before checking a path: a linked media dir must be allowed where it is."""
+    import app as app_module
+    from gradio.utils import is_allowed_file
+
+    from generec.config import Settings
+
+    disk = tmp_path / "bigdisk" / "media"
+    disk.mkdir(parents=True)
+    (disk / "clip.mp4").write_bytes(b"\x00")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "media").symlink_to(disk)
+    (data / "generec.db").write_bytes(b"")
+    settings = Settings(data_dir=data)
+    allowed = app_module.allowed_paths(settings)
+    assert is_allowed_file(data / "media" / "clip.mp4", [], allowed, [])[0], allowed
+    assert is_allowed_file(data / "generec.db", [], allowed, [])[0], allowed
+    assert not is_allowed_file(tmp_path / "elsewhere.txt", [], allowed, [])[0]
+
+
+def test_real_data_dir_is_a_private_copy(real_data_dir):
+    """Media copied (not linked), so nothing a test makes can land in the developer's data/media;
+    the database copied whole through SQLite's backup API."""
+    import sqlite3
+
+    from conftest import REAL_DATA
+
+    media = real_data_dir / "media"
+    assert media.is_dir() and not media.is_symlink()
+    files = sorted(media.iterdir())
+    assert files and not any(f.is_symlink() for f in files)
+    assert not files[0].samefile(REAL_DATA / "media" / files[0].name)
+    db = sqlite3.connect(str(real_data_dir / "generec.db"))
+    try:
+        assert db.execute("pragma integrity_check").fetchone()[0] == "ok"
+        assert db.execute("select count(*) from items").fetchone()[0] > 0
+    finally:
+        db.close()
+
+
+# -- the demo's handlers around a small app with a scripted LLM (no server) --------------------------
+@pytest.fixture
+def small_app(fast_settings):
+    from PIL import Image
+
+    from generec.instructor.planner import Planner
+    from generec.instructor.turn import Instructor
+    from generec.llm.fake import FakeLLM
+    from generec.service import GeneRec
+    from generec.types import Item, User
+
+    from conftest import make_video
+
+    app = GeneRec(fast_settings.with_(llm="fake"))
+    app.settings.media_dir.mkdir(parents=True)
+    Image.new("RGB", (64, 64), "green").save(app.settings.media_dir / "dog.jpg")
+    make_video(app.settings.media_dir / "dog.mp4", ["green"])
+    app.catalog.add([Item(id="dog-park", title="Dog playing in the park", tags=["animals", "dog"], media_path="media/dog.mp4",
+                          cover_path="media/dog.jpg", duration_s=1.0)])
+    app.store.upsert_user(User(name="alice"))
+    app.fake = FakeLLM()
+    app._instructor = Instructor(Planner(app.fake))
+    yield app
+    if app._jobs is not None:
+        app._jobs.shutdown()
+
+
+def blocking_creator(app, started):
+    """The app's creator jobs (its real `_create` path: job, events, cancel on close) around a runner
+    that stands in for the pipeline: it reports the script stage, then waits to be cancelled."""
+    from generec.creator.compose import Cancelled
+    from generec.creator.jobs import CreatorJobs
+
+    def runner(text, guidance, user, ctx, progress=None, cancel=None):
+        progress("script", 0.1)
+        started.set()
+        if cancel.wait(30):
+            raise Cancelled("cancelled during the script")
+        raise RuntimeError("nobody cancelled the job")
+
+    app._jobs = CreatorJobs(None, app.store.create_job, app.store.update_job, runner=runner)
+    return app._jobs
+
+
+def demo_handlers(demo) -> dict:
+    return {f.api_name: (i, f) for i, f in demo.fns.items()}
+
+
+def wait_for(fn, seconds: float = 10.0) -> bool:
+    end = time.monotonic() + seconds
+    while not fn():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def titles(history) -> list[str]:
+    return [(getattr(m, "metadata", None) or {}).get("title", "") for m in history]
+
+
+def is_heartbeat(out) -> bool:
+    """A yield with no update at all (the handler's heartbeat while the turn waits)."""
+    return all(isinstance(x, dict) and x.get("__type__") == "update" and len(x) == 1 for x in out)
+
+
+def run_until_storyboard(respond):
+    """Drive the chat handler as Gradio does until the creator's first stage shows; returns the generator and last box."""
+    gen = respond({"text": "make me a video about rainy nights", "files": []}, [], "alice", "s1", {})
+    for out in gen:
+        if is_heartbeat(out):
+            continue
+        history, _, box = out
+        if any(t.startswith("Writing the storyboard") for t in titles(history)):
+            return gen, box
+    raise AssertionError("the creator never started")
+
+
+def test_stop_is_wired_to_cancel_the_chat_turn(small_app):
+    from generec.ui.chat import build_demo
+
+    demo = build_demo(small_app)
+    handlers = demo_handlers(demo)
+    chat_index, _ = handlers["chat"]
+    stops = [f for f in demo.fns.values() if any(t[1] == "stop" for t in f.targets)]
+    assert any(chat_index in f.cancels for f in stops), "the box's Stop must cancel the /chat event"
+    after = [f for f in demo.fns.values() if f.trigger_after == chat_index]
+    assert after, "the box must be made usable again after a stopped turn"
+    # a stopped turn (it never reached its last yield) still shows a pending step: settled and said
+    stopped = [{"role": "user", "content": "make me a video about rain"},
+               {"role": "assistant", "content": "0% of the job", "metadata": {"title": "Writing the storyboard", "status": "pending"}}]
+    history, box = after[0].fn(stopped)
+    assert box.interactive is True and box.stop_btn is False and box.submit_btn is True
+    assert history[1]["metadata"] == {"title": "Writing the storyboard · stopped", "status": "done"}
+    assert "Stopped" in history[-1].content
+    # a turn that finished is left as it is
+    done = [stopped[0], {"role": "assistant", "content": "ok", "metadata": {"title": "Searched the corpus", "status": "done"}}]
+    history, box = after[0].fn(done)
+    assert history == {"__type__": "update"} and box.interactive is True
+
+
+def test_closing_the_turn_cancels_its_creator_job(small_app):
+    """Stop cancels the /chat event; Gradio then closes the handler's generator. That must close the
+    turn and cancel the creator job it started, at once, with the job stored as cancelled."""
+    from generec.ui.chat import build_demo
+
+    started = threading.Event()
+    jobs = blocking_creator(small_app, started)
+    small_app.fake.enqueue({"action": "create", "query": "rainy nights"})
+    _, chat_fn = demo_handlers(build_demo(small_app))["chat"]
+    gen, box = run_until_storyboard(chat_fn.fn)
+    assert box.stop_btn is True and box.interactive is False   # Stop is offered while the turn runs
+    assert started.wait(10)
+    (job,) = jobs.jobs.values()
+    assert job.status == "running"
+    gen.close()   # what Gradio does to a cancelled generator event
+    assert job.cancel_event.is_set()   # synchronously, not when the garbage collector runs
+    assert wait_for(lambda: small_app.store.get_job(job.id).status == "cancelled"), small_app.store.get_job(job.id)
+    assert job.status == "cancelled"
+    assert not [it for it in small_app.store.list_items(visible_to=None) if it.origin == "ai_created"]
+
+
+def test_a_waiting_turn_still_yields_so_stop_can_close_it(small_app):
+    """Gradio closes a generator only between yields (closing one inside next() fails "already
+    executing"). While the creator works on a stage no event comes, yet the handler must yield
+    within about a second, or Stop would wait for the whole stage."""
+    from generec.ui.chat import HEARTBEAT_S, build_demo
+
+    started = threading.Event()
+    jobs = blocking_creator(small_app, started)
+    small_app.fake.enqueue({"action": "create", "query": "rainy nights"})
+    gen, _ = run_until_storyboard(demo_handlers(build_demo(small_app))["chat"][1].fn)
+    assert started.wait(10)
+    t0 = time.monotonic()
+    beat = next(gen)   # the job is blocked: nothing new to show
+    assert time.monotonic() - t0 < HEARTBEAT_S + 1.0 and is_heartbeat(beat), beat
+    (job,) = jobs.jobs.values()
+    assert job.status == "running"
+    gen.close()
+    assert wait_for(lambda: small_app.store.get_job(job.id).status == "cancelled")
+
+
+def test_a_turn_that_ends_normally_gives_the_box_back(small_app):
+    from generec.ui.chat import build_demo
+
+    small_app.fake.enqueue({"action": "retrieve", "query": "dog"})
+    outs = [o for o in demo_handlers(build_demo(small_app))["chat"][1].fn({"text": "dog", "files": []}, [], "alice", "s1", {})
+            if not is_heartbeat(o)]
+    assert outs[0][2].stop_btn is True and outs[0][2].interactive is False
+    history, item_map, box = outs[-1]
+    assert box.interactive is True and box.stop_btn is False and box.submit_btn is True
+    assert "dog-park" in item_map.values()
+
+
+def test_profiles_made_after_start_are_listed_on_page_load(small_app):
+    from generec.types import User
+    from generec.ui.chat import build_demo
+
+    handlers = demo_handlers(build_demo(small_app))
+    small_app.store.upsert_user(User(name="latecomer"))
+    dropdown = handlers["refresh_profiles"][1].fn()
+    names = [c[0] if isinstance(c, (list, tuple)) else c for c in dropdown.choices]
+    assert "latecomer" in names and "alice" in names
+    assert handlers["refresh_profiles"][1].targets[0][1] == "load"

@@ -217,7 +217,7 @@ def test_watch_like_and_dislike_in_the_browser(web, store):
 
 
 def test_picture_upload_finds_videos(web, store):
-    # with words: a picture alone is currently planned as "chat" (see test_app_client's xfail)
+    # with words here; a picture alone is test_app_client's test_picture_alone_finds_videos
     page = web.page
     assert PHOTO.is_file(), PHOTO
     with screenshot_on_failure(web):
@@ -229,4 +229,52 @@ def test_picture_upload_finds_videos(web, store):
         # each answer video is served: the browser can read its metadata
         page.wait_for_function("() => [...document.querySelectorAll('#chat video')].every(v => v.readyState >= 1 && !v.error)",
                                timeout=30_000)
+        assert web.outside == [], web.outside
+
+
+def test_profiles_made_after_start_are_listed_on_page_load(browser, server, store):
+    from generec.types import User
+
+    name = f"late{uuid.uuid4().hex[:6]}"
+    store.upsert_user(User(name=name))   # e.g. made from the command line while the app runs
+    web = Page(browser, server.url)      # a page opened now
+    try:
+        with screenshot_on_failure(web):
+            web.page.click("#profile input")
+            option = web.page.locator('#profile [role="option"]', has_text=name)
+            option.first.wait_for(state="visible", timeout=15_000)
+            option.first.click()
+            web.page.wait_for_function("n => document.querySelector('#profile-md').innerText.includes(n)", arg=name)
+    finally:
+        web.close()
+
+
+def test_stop_cancels_a_video_being_made(web, store):
+    """Stop during a creation: the turn ends at once (box usable, the chat says so), and the job is
+    cancelled and stored so at its next check, with nothing saved."""
+    page = web.page
+    name = f"stop{uuid.uuid4().hex[:6]}"
+    made_before = {it.id for it in store.list_items(visible_to=None) if it.origin == "ai_created"}
+    with screenshot_on_failure(web):
+        create_profile(page, name)
+        page.fill("#box textarea", "make me a calm video about rainy nights in the city")
+        page.press("#box textarea", "Enter")
+        stop = page.locator('#box button[aria-label="Stop"]')
+        stop.wait_for(state="visible", timeout=15_000)   # offered as soon as the turn starts
+        assert page.locator("#box textarea").is_disabled()
+        jobs = poll(lambda: store.jobs(user=name), seconds=WAIT_MS / 1000)   # the creator has started
+        assert jobs, page.inner_text("#chat")
+        stop.click()
+        t0 = time.monotonic()
+        page.wait_for_function("() => { const t = document.querySelector('#box textarea'); return t && !t.disabled; }", timeout=15_000)
+        assert time.monotonic() - t0 < 15
+        page.wait_for_function("() => document.querySelector('#chat').innerText.includes('Stopped')", timeout=15_000)
+        assert page.locator('#box button[aria-label="Stop"]').count() == 0
+        assert page.locator("#chat .pending").count() == 0
+        # the job ends at its next check, after the stage it is in (a model call is not interrupted)
+        job_id = jobs[0].id
+        assert poll(lambda: store.get_job(job_id).status in ("cancelled", "failed", "done"), seconds=120, every=0.5)
+        assert store.get_job(job_id).status == "cancelled", store.get_job(job_id)
+        made_after = {it.id for it in store.list_items(visible_to=None) if it.origin == "ai_created"}
+        assert made_after == made_before
         assert web.outside == [], web.outside
