@@ -1,7 +1,9 @@
 """Turning built media into a live corpus: store rows, index vectors, and persona profiles.
 
 `build_corpus` is what `python -m generec corpus build` and a fresh app start run. It is
-idempotent: items whose media and text are unchanged are not featurised again.
+idempotent: items whose media and text are unchanged are not featurised again. It ends with a
+retrain of the feed's recommender over the whole interaction log (saved in `<data>/recsys/`).
+With `GENEREC_CORPUS=movielens` it builds the movie corpus instead (`corpus/movielens.py`).
 """
 from __future__ import annotations
 
@@ -12,6 +14,10 @@ from .config import Settings
 
 
 def build_corpus(settings: Settings, folder: str | None = None, manifest: str | None = None, app=None, log=print) -> dict:
+    if settings.corpus == "movielens" and not folder:
+        from .corpus.movielens import build
+
+        return build(settings, app.store if app is not None else None, log=log)
     from .corpus.build import build_default, build_folder
     from .service import GeneRec, seed_personas
 
@@ -41,5 +47,19 @@ def build_corpus(settings: Settings, folder: str | None = None, manifest: str | 
     except Exception as exc:  # the retrieval corpus is usable without it; say why it is missing
         library = f"not built: {type(exc).__name__}: {exc}"
         log(f"creator library {library}")
+    # perceptual frame hashes of the human-made videos, so the first near-duplicate check is quick
+    try:
+        from .fidelity.phash import build_corpus_index
+
+        build_corpus_index(settings)
+    except Exception as exc:  # the check hashes lazily instead; say why it could not now
+        log(f"frame hashes not built: {type(exc).__name__}: {exc}")
+    # the recommender folds the whole log in now (and saves it), so the app starts without fitting
+    try:
+        recsys = app.feed.retrain()
+    except Exception as exc:  # the feed fits on first use instead; say why it could not now
+        recsys = {"error": f"{type(exc).__name__}: {exc}"}
+        log(f"recommender not fitted: {recsys['error']}")
     return {"items": len(rep.items), "new": len(todo), "featurised": len(todo), "reused_media": rep.reused,
-            "skipped": rep.skipped, "personas": personas, "creator_library": library, "seconds": time.perf_counter() - t0}
+            "skipped": rep.skipped, "personas": personas, "creator_library": library, "recsys": recsys,
+            "seconds": time.perf_counter() - t0}

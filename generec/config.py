@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CORPORA = ("microvideo", "movielens")
 
 
 def _free_cores() -> int:
@@ -21,7 +22,7 @@ def _free_cores() -> int:
 
 @dataclass(frozen=True)
 class Settings:
-    data_dir: Path = field(default=ROOT / "data", metadata={"env": "GENEREC_DATA_DIR", "doc": "where the corpus media, index, model cache and database live"})
+    data_dir: Path = field(default=ROOT / "data", metadata={"env": "GENEREC_DATA_DIR", "doc": "where the corpus media, index, model cache and database live (unset with `GENEREC_CORPUS=movielens`: `./data/movielens`)"})
     database_url: str = field(default="", metadata={"env": "GENEREC_DATABASE_URL", "doc": "SQLAlchemy URL; empty = SQLite file in the data dir; `postgresql+psycopg://…` works too"})
     corpus: str = field(default="microvideo", metadata={"env": "GENEREC_CORPUS", "doc": "`microvideo` (default) or `movielens`"})
     llm: str = field(default="llamacpp", metadata={"env": "GENEREC_LLM", "doc": "`llamacpp`, `llamacpp:fast` (0.5B), `openai:<model>`, `rules` (keyword planner, no model) or `fake`"})
@@ -38,6 +39,13 @@ class Settings:
     max_upload_mb: int = field(default=200, metadata={"env": "GENEREC_MAX_UPLOAD_MB", "doc": "largest upload accepted"})
     max_video_s: float = field(default=600.0, metadata={"env": "GENEREC_MAX_VIDEO_S", "doc": "longest video accepted for ingest or edit"})
     top_k: int = field(default=3, metadata={"env": "GENEREC_TOP_K", "doc": "items shown per answer"})
+    diversity: float = field(default=0.1, metadata={"env": "GENEREC_DIVERSITY", "doc": "MMR diversity knob of the feed, 0 (pure relevance) to 1 (spread as far as possible)"})
+
+    def __post_init__(self):
+        if self.corpus not in CORPORA:
+            raise ValueError(f"GENEREC_CORPUS={self.corpus!r}: choose one of {', '.join(CORPORA)}")
+        if not 0.0 <= self.diversity <= 1.0:
+            raise ValueError(f"GENEREC_DIVERSITY={self.diversity}: must be between 0 and 1")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -57,6 +65,9 @@ class Settings:
             else:
                 values[f.name] = raw
         values.update(overrides)
+        if values.get("corpus") == "movielens" and "data_dir" not in values:
+            # its own database and index, so the video corpus in ./data is never overwritten
+            values["data_dir"] = ROOT / "data" / "movielens"
         return cls(**values)
 
     def with_(self, **changes) -> "Settings":

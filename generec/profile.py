@@ -18,9 +18,15 @@ class Profile:
     disliked: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     watched: dict[str, float] = field(default_factory=dict)   # item -> seconds watched
+    played: list[str] = field(default_factory=list)           # played (or rated middling: 2.5-3.5 stars)
     shown: list[str] = field(default_factory=list)            # impressions, newest last
     simulated_events: int = 0
     rejection_streak: int = 0                                 # latest dislikes/skips in a row
+
+    @property
+    def seen(self) -> set[str]:
+        """Items the user has any verdict, play or watch time on (what a movie feed doesn't offer again)."""
+        return set(self.liked) | set(self.disliked) | set(self.skipped) | set(self.played) | set(self.watched)
 
     @property
     def rejected(self) -> list[str]:
@@ -39,6 +45,7 @@ def build_profile(store, name: str) -> Profile:
         raise KeyError(name)
     prof = Profile(user=user)
     verdict: dict[str, str] = {}
+    played: set[str] = set()
     streak_events = []
     for ev in store.interactions(user=name):
         if ev.session == "simulated":
@@ -51,6 +58,9 @@ def build_profile(store, name: str) -> Profile:
             prof.watched[ev.item_id] = prof.watched.get(ev.item_id, 0.0) + float(ev.value)
         elif ev.kind == "impression":
             prof.shown.append(ev.item_id)
+        elif ev.kind == "play" and ev.item_id not in played:
+            played.add(ev.item_id)
+            prof.played.append(ev.item_id)
     for item_id, kind in verdict.items():
         {"like": prof.liked, "dislike": prof.disliked, "skip": prof.skipped}[kind].append(item_id)
     streak = 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Recommender
-from .matrix import active_items
+from .matrix import POSITIVE, active_items
 
 
 class ALS(Recommender):
@@ -27,7 +27,7 @@ class ALS(Recommender):
         from threadpoolctl import threadpool_limits
 
         X = self.X_train.copy()
-        X.data = np.maximum(X.data, 0.0)  # implicit reads values as confidence: no negatives
+        X.data = np.where(X.data >= POSITIVE, X.data, 0.0)  # implicit reads values as confidence: positives only
         X.eliminate_zeros()
         n_items = X.shape[1]
         if X.nnz == 0:
@@ -64,6 +64,7 @@ class ALS(Recommender):
         for r, u in enumerate(trained_users):
             a, b = rows.indptr[r], rows.indptr[r + 1]
             idx, w = rows.indices[a:b], rows.data[a:b]
+            # Query rows are recency-decayed, so an old like may sit below POSITIVE here: any positive counts.
             user = self.U[u] if u >= 0 else self._fold_in(idx[w > 0], w[w > 0])
             out[r] = self.V @ user
             for j, wj in zip(idx[w < 0], w[w < 0]):  # pull down what sits near a disliked item

@@ -45,7 +45,7 @@ class Recommender:
     def fit(self, interactions: Interactions, item_ids: Iterable[Hashable] = (),
             item_vectors: np.ndarray | None = None) -> "Recommender":
         """Learn from `interactions`; `item_ids` (aligned with `item_vectors`) name the catalogue."""
-        from .matrix import build_matrix
+        from .matrix import build_matrix, positive
 
         self.items, self.users = IdMap(item_ids), IdMap()
         if item_vectors is not None:
@@ -57,7 +57,7 @@ class Recommender:
             pad = np.zeros((len(self.items) - len(item_vectors), item_vectors.shape[1]), np.float32)
             item_vectors = np.vstack([item_vectors, pad])
         self.item_vectors = item_vectors
-        self.pop = np.asarray((self.X_train > 0).sum(axis=0), np.float32).ravel()
+        self.pop = np.asarray(positive(self.X_train).sum(axis=0), np.float32).ravel()
         self._rows, self._train, self._log = {}, interactions, []
         self._clock = float(interactions.timestamps.max()) if len(interactions) else 0.0
         self._fit()

@@ -18,6 +18,7 @@ from .als import ALS
 from .base import Recommender
 from .blend import unit_rows
 from .content import Content
+from .matrix import active_items
 from .models import EASE, ItemKNN
 
 WEIGHTS = {"ease": 1.0, "itemknn": 1.0, "als": 0.5, "content": 0.2}
@@ -58,7 +59,8 @@ class Hybrid(Recommender):
         V = self.item_vectors
         if V is None or self.X_train.nnz == 0:
             return
-        warm = np.asarray(np.abs(self.X_train).sum(axis=0)).ravel() > 0
+        warm = np.zeros(len(self.items), bool)
+        warm[active_items(self.X_train)] = True  # warm = has a positive: what the collaborative parts learnt
         has_vec = np.linalg.norm(V, axis=1) > 0
         cold, warm_idx = np.flatnonzero(~warm & has_vec), np.flatnonzero(warm & has_vec)
         cold = cold[cold >= start]

@@ -6,6 +6,11 @@ import scipy.sparse as sp
 
 from .interactions import IdMap, Interactions
 
+# A (summed, undecayed) weight at or above this is a *positive*: what item-item structure and
+# popularity are learnt from. A like (1.0) or a full watch (0.6) is one; a play (0.1), a
+# three-star rating or a quarter watch is not. MovieLens positives (>= 4 stars) arrive as 1.0.
+POSITIVE = 0.5
+
 
 def build_matrix(log: Interactions, users: IdMap, items: IdMap, decay: float = 1.0) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """(query rows, training rows): repeated (user, item) pairs add up (a like then a dislike cancel).
@@ -31,6 +36,14 @@ def build_matrix(log: Interactions, users: IdMap, items: IdMap, decay: float = 1
     return query, train
 
 
+def positive(X: sp.csr_matrix) -> sp.csr_matrix:
+    """The 0/1 matrix of positives (see `POSITIVE`)."""
+    P = (X >= POSITIVE).astype(np.float32)
+    P.eliminate_zeros()
+    return P
+
+
 def active_items(X: sp.csr_matrix) -> np.ndarray:
-    """Indices of items with any interaction: item-item models only need these rows/columns."""
-    return np.flatnonzero(np.diff(X.tocsc().indptr))
+    """Indices of items with at least one positive: item-item models only need these rows/columns
+    (an item with only negative or weak events has an all-zero column in what they learn from)."""
+    return np.flatnonzero(np.diff(positive(X).tocsc().indptr))

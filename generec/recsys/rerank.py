@@ -6,7 +6,6 @@ so `diversity` = 0 keeps the model's order and 1 spreads the list as far as it c
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Callable, Hashable, Sequence
 
 import numpy as np
@@ -62,12 +61,14 @@ def intra_list_diversity(rankings: dict, vectors: np.ndarray, index: Callable, k
 def exposure_share(rankings: dict, origin: Callable[[Hashable], str] | dict, k: int = 10, discount: bool = True) -> dict[str, float]:
     """Share of attention each origin (human / ai_edited / ai_created) gets in the top-k lists.
 
-    With `discount`, a slot at rank r is worth 1/log2(r + 2), since lower slots are seen less.
+    With `discount`, a slot at rank r (from 1) is worth 1/log2(r + 1), since lower slots are seen
+    less. The arithmetic is `generec.fidelity.exposure`'s (one implementation for the project);
+    this only adapts {user: ranking} and an origin function to it.
     """
+    from ..fidelity.exposure import exposure
+
     of = origin.get if isinstance(origin, dict) else origin
-    total: Counter = Counter()
-    for r in rankings.values():
-        for rank, x in enumerate(r[:k]):
-            total[of(x) or "unknown"] += 1.0 / np.log2(rank + 2) if discount else 1.0
-    s = sum(total.values())
-    return {o: v / s for o, v in sorted(total.items())} if s else {}
+    slates = [list(r[:k]) for r in rankings.values()]
+    groups = {x: (of(x) or "unknown") for s in slates for x in s}
+    shown = {g: e for g, e in exposure(slates, groups, catalogue=[]).items() if e.impression_share > 0}
+    return {g: (e.exposure_share if discount else e.impression_share) for g, e in shown.items()}
