@@ -122,6 +122,20 @@ class GeneRec:
                 self._jobs = CreatorJobs(ctx, self.store.create_job, self.store.update_job)
             return self._jobs
 
+    def job_ids(self) -> set[str]:
+        """Ids of the creator jobs known so far (none before the creator first starts)."""
+        return set(self._jobs.jobs) if self._jobs is not None else set()
+
+    def cancel_jobs(self, name: str, exclude: set[str] = frozenset()) -> int:
+        """Cancel this user's running creator jobs, except those in `exclude`; returns how many."""
+        if self._jobs is None:
+            return 0
+        mine = [j for k, j in list(self._jobs.jobs.items()) if k not in exclude and j.user == name
+                and j.status not in ("done", "failed", "cancelled")]
+        for job in mine:
+            job.cancel()
+        return len(mine)
+
     def _create(self, deps, args: dict) -> dict:
         from .creator.tool import guidance_from_args, job_events
 
@@ -227,11 +241,15 @@ class GeneRec:
                 deps.creator = lambda *a, **k: paused  # noqa: E731
             yield Step("Checked your request", report.summary(), seconds=time.perf_counter() - t0)
         shown_now = []
-        for ev in self.instructor.run(deps, request, seen.labels, upload):
-            if isinstance(ev, ShowItem):
-                self.store.record(Interaction(user=user.name, item_id=ev.item.id, kind="impression", session=session))
-                shown_now.append(ev.item.id)
-            yield ev
+        run = self.instructor.run(deps, request, seen.labels, upload)
+        try:
+            for ev in run:
+                if isinstance(ev, ShowItem):
+                    self.store.record(Interaction(user=user.name, item_id=ev.item.id, kind="impression", session=session))
+                    shown_now.append(ev.item.id)
+                yield ev
+        finally:   # a closed turn (Stop) closes the instructor's generator now, which cancels its creator job
+            run.close()
         if shown_now:
             self.store.add_message(user.name, session, "assistant", json.dumps(shown_now), {"kind": "picks"})
 

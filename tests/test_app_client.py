@@ -144,6 +144,20 @@ def test_feedback_endpoint_rejects_bad_input_clearly(client, store, args, words)
     assert store.count("interactions") == n
 
 
+def test_publish_endpoint_refuses_what_is_not_yours_and_keeps_it_private(client, store):
+    from generec.types import Item
+
+    store.add_items([Item(id="leo-made", title="Leo's private video", origin="ai_created", owner="leo", visibility="private",
+                          media_path="media/created/leo-made.mp4")])
+    msg, _ = client.predict("maya", "leo-made", api_name="/publish")
+    assert "no item" in msg and store.get_item("leo-made").visibility == "private"
+    msg, _ = client.predict("leo", "leo-made", api_name="/publish")   # no signed manifest: it cannot be published
+    assert "stays private" in msg and "provenance" in msg and store.get_item("leo-made").visibility == "private"
+    human = store.list_items(visible_to=None)[0]
+    msg, _ = client.predict("leo", human.id, api_name="/publish")
+    assert "only the person" in msg
+
+
 def test_empty_message_is_explained_and_app_keeps_serving(client):
     history = chat(client, "   ")
     said = " ".join(t for m in history for t in texts(m))

@@ -81,25 +81,16 @@ HEARTBEAT_S = 0.5   # longest a running turn goes without yielding, so Stop can 
 
 
 def _job_ids(app: GeneRec) -> set:
-    jobs = getattr(app, "_jobs", None)   # the creator's jobs, if it has started (never start it here)
-    return set(jobs.jobs) if jobs is not None else set()
+    return app.job_ids()   # the creator's jobs, if it has started (never starts it)
 
 
 def _cancel_new_jobs(app: GeneRec, user: str, before: set) -> int:
     """Cancel, now, the creator jobs of this user that started after `before` (this turn's). The
     closed turn cancels its job too, but only once the job reports its next stage."""
-    jobs = getattr(app, "_jobs", None)
-    if jobs is None:
-        return 0
     try:
-        name = clean_name(user)
+        return app.cancel_jobs(clean_name(user), exclude=before)
     except UserError:
         return 0
-    mine = [j for k, j in list(jobs.jobs.items()) if k not in before and j.user == name
-            and j.status not in ("done", "failed", "cancelled")]
-    for job in mine:
-        job.cancel()
-    return len(mine)
 
 
 class _Failed:
@@ -251,6 +242,24 @@ def build_demo(app: GeneRec) -> gr.Blocks:
             return gr.skip(), gr.skip(), gr.skip()
         return gr.Dropdown(choices=profile_names(), value=u.name), profile_markdown(app, u.name), ""
 
+    def my_items(name) -> gr.Dropdown:
+        """The signed-in user's AI-made items, for the publish control."""
+        try:
+            mine = [(f"{it.title} ({it.visibility})", it.id) for it in app.store.list_items(visible_to=clean_name(name))
+                    if it.owner == clean_name(name) and it.origin != "human"]
+        except UserError:
+            mine = []
+        return gr.Dropdown(choices=mine, value=None)
+
+    def publish_item(name, item_id):
+        if not item_id:
+            return "Pick one of your AI-made videos first.", gr.skip()
+        try:
+            msg = app.publish(name, item_id)
+        except UserError as exc:
+            msg = f"⚠️ {exc}"
+        return msg, my_items(name)
+
     with gr.Blocks(title="GeneRec") as demo:
         session = gr.State(lambda: uuid.uuid4().hex[:12])
         item_map = gr.State({})
@@ -272,16 +281,24 @@ def build_demo(app: GeneRec) -> gr.Blocks:
                 real_only = gr.Checkbox(label="Real items only (never edit or make videos for me)", elem_id="real-only",
                                         value=bool((app.store.get_user(default_user).preferences or {}).get("real_only")))
                 profile = gr.Markdown(profile_markdown(app, default_user), elem_id="profile-md")
+                with gr.Accordion("Your AI-made videos", open=False):
+                    mine = gr.Dropdown(choices=[], label="Private until you publish one", elem_id="mine", allow_custom_value=True)
+                    publish = gr.Button("Publish to everyone", elem_id="publish")
+                    published = gr.Markdown(elem_id="publish-md")
                 with gr.Accordion("Corpus", open=False):
                     gr.Dataframe(corpus_rows(app), headers=["id", "title", "tags", "seconds", "origin", "licence"], interactive=False, elem_id="corpus")
         turn_ev = box.submit(respond, [box, chat, user, session, item_map], [chat, item_map, box], api_name="chat")
         # after the turn, and also after a Stop (a cancelled respond never reaches its last yield)
-        turn_ev.then(after_turn, [chat], [chat, box], api_visibility="private", queue=False)
+        turn_ev.then(after_turn, [chat], [chat, box], api_visibility="private", queue=False).then(
+            my_items, [user], [mine], api_visibility="private", queue=False)
         # Stop cancels the running turn: Gradio closes respond's generator, which ends the turn
         box.stop(None, None, None, cancels=[turn_ev], api_visibility="private")
         demo.load(refresh_profiles, None, [user], api_visibility="private", queue=False)
+        demo.load(my_items, [user], [mine], api_visibility="private", queue=False)
         chat.like(on_like, [user, session, item_map], [profile], api_visibility="private")
-        user.change(pick_user, [user], [profile, chat, item_map, real_only], api_visibility="private")
+        user.change(pick_user, [user], [profile, chat, item_map, real_only], api_visibility="private").then(
+            my_items, [user], [mine], api_visibility="private", queue=False)
+        publish.click(publish_item, [user, mine], [published, mine], api_name="publish")
         real_only.input(toggle_real_only, [user, real_only], [profile], api_visibility="private")
         create.click(create_user, [new_name, user], [user, profile, new_name], api_visibility="private")
         fb = gr.Button(visible=False)
