@@ -292,3 +292,23 @@ def test_llamacpp_instances_of_one_model_share_one_lock(real_settings):
         assert t.is_alive() and not done
     t.join(60)
     assert not t.is_alive() and isinstance(done[0], str)
+
+
+def test_a_prompt_family_is_restored_after_another_family_used_the_model(fast_settings):
+    """The planner's evaluated prompt survives a storyboard call in between (saved state restored)."""
+    from generec.llm.llamacpp import LlamaCppLLM, _prefixes
+    from generec.models.cache import ModelMissing, model_path
+
+    try:
+        path = model_path("qwen2.5-coder-0.5b", fast_settings)
+    except ModelMissing:
+        pytest.skip("the 0.5B model is not assembled")
+    llm = LlamaCppLLM(path, threads=1, n_ctx=2048)
+    plan_sys, story_sys = "You plan requests. Answer in one word.", "You write stories. Answer in one word."
+    first = llm.text(plan_sys, "say yes")
+    llm.text(plan_sys, "say yes")                 # recurring: its state is saved now
+    cache = _prefixes[id(llm.llm)]
+    assert len(cache["states"]) == 1
+    llm.text(story_sys, "say no")                 # another family moves the model on
+    assert llm.text(plan_sys, "say yes") == first   # restored state gives the same deterministic answer
+    assert cache["last"] is not None and len(cache["states"]) == 1

@@ -5,18 +5,27 @@ One `Llama` object per model file and settings, shared by every session and ever
 two instances must never hold two different locks over the same object). Threads default to
 the free cores: llama.cpp with more threads than free cores collapses. The system prompt and
 examples come first in every call so llama.cpp reuses the evaluated prefix from the previous call.
+When two prompt families share a model (the planner and the creator's storyboard writer), each
+family's evaluated state is saved once it recurs and restored when the other family ran
+in between, so a chat turn after a video creation doesn't re-read the planner's long prompt
+(measured here on the 0.5B model: restoring 0.6 s against 38-45 s of re-evaluation).
 """
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from .base import LLMError, LLMUnavailable, loads_object, messages
 
 
 MAX_MODELS = 2
+MAX_STATES = 3   # saved prompt-family states per model (each ~20-200 MB)
 _models: dict[tuple[str, int, int], tuple[object, threading.Lock]] = {}
+_prefixes: dict[int, dict] = {}   # id(model) -> {"last": family key, "states": OrderedDict(key -> LlamaState)}
 _models_lock = threading.Lock()   # two first calls at once must not load the same model twice
 
 
@@ -48,6 +57,7 @@ def _close_models() -> None:
             if close is not None:
                 close()
     _models.clear()
+    _prefixes.clear()
 
 
 class LlamaCppLLM:
@@ -71,11 +81,28 @@ class LlamaCppLLM:
         return cls(path, settings.threads)
 
     def _complete(self, msgs: list[dict], max_tokens: int, **kw) -> str:
+        family = hashlib.sha1(json.dumps(msgs[:-1], sort_keys=True).encode()).hexdigest()   # system + examples
         with self.lock:
+            cache = _prefixes.setdefault(id(self.llm), {"last": None, "states": OrderedDict(), "seen": set()})
+            saved = cache["states"].get(family)
+            if saved is not None and cache["last"] != family:
+                try:
+                    self.llm.load_state(saved)   # another family ran since: bring this one's prefix back
+                except (RuntimeError, ValueError):
+                    cache["states"].pop(family, None)
             try:
                 out = self.llm.create_chat_completion(messages=msgs, max_tokens=max_tokens, temperature=0.0, **kw)
             except ValueError as exc:  # e.g. the prompt no longer fits the context window
                 raise LLMError(str(exc)[:200]) from exc
+            if saved is None and family in cache["seen"]:   # a recurring family (not a one-off prompt) is worth keeping
+                try:
+                    cache["states"][family] = self.llm.save_state()
+                    while len(cache["states"]) > MAX_STATES:
+                        cache["states"].popitem(last=False)
+                except (RuntimeError, ValueError, MemoryError):
+                    pass   # only speed is lost
+            cache["last"] = family
+            cache["seen"].add(family)
         return out["choices"][0]["message"].get("content") or ""
 
     def json(self, system, user, schema, max_tokens=256, examples=()):
