@@ -119,7 +119,10 @@ def render_all(ctx, sb, visuals, speech, g: dict, work: Path, media: Path, cance
     """Plan the timeline, write the narration track, render; returns (total s, timeline, has audio)."""
     segments, total, timeline, lines = plan(sb, visuals, speech, g, ctx)
     audio = write_track(lines, total, work / "narration.wav") if lines else None
-    render(Plan(sb.title, segments, total, audio), media, cancel, progress, snapshots=mids)
+    mark = None
+    if getattr(ctx, "checks", False):   # watermark each frame as it is rendered: no second encode later
+        from ..fidelity.watermark import embed_frame as mark
+    render(Plan(sb.title, segments, total, audio), media, cancel, progress, snapshots=mids, mark=mark)
     return total, timeline, audio is not None
 
 

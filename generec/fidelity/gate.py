@@ -44,13 +44,13 @@ def redact_item(item: Item, ctx: Context) -> None:
 
 
 def seal(item: Item, media: Path, sources: list[Item], ctx: Context, *, cover: Path | None = None,
-         script: dict | None = None, component: str = "creator", models: dict | None = None) -> Report:
+         script: dict | None = None, component: str = "creator", models: dict | None = None, marked: bool = False) -> Report:
     """Licence, privacy, then `finish`. Returns the report; when it is not allowed the files are gone."""
     from .pipeline import finish, inherit_licence
 
     item.provenance["licence_reason"] = inherit_licence(item, sources).reason
     redact_item(item, ctx)
-    return finish(item, media, script, sources, ctx, cover=cover, component=component, models=models)
+    return finish(item, media, script, sources, ctx, cover=cover, component=component, models=models, marked=marked)
 
 
 def report_lines(item: Item) -> list[str] | None:
