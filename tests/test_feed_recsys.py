@@ -90,6 +90,16 @@ def test_retrain_folds_the_log_in_and_another_process_picks_the_model_up(app):
     assert other.live.sync() == 0 and other.live.fit_mark == app.feed.live.fit_mark   # ... is loaded, not refitted
 
 
+def test_a_model_saved_by_other_code_is_refitted_not_loaded(app, monkeypatch):
+    import generec.recsys.live as live
+
+    app.feed.retrain()
+    monkeypatch.setattr(live, "code_version", lambda: "changed")
+    fresh = Feed(app.catalog)
+    fresh.live.sync()
+    assert fresh.live.fits == 1 and fresh.live.model is not app.feed.live.model
+
+
 def test_the_cli_retrain_and_status(app, monkeypatch, capsys):
     import json
 

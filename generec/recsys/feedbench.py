@@ -76,9 +76,12 @@ def _overlay_feed(cat, **kw):
     return OverlayFeed(cat, **kw)
 
 
-def _ai_copies(catalog, n: int, seed: int = 0):
+def _ai_copies(catalog, n: int, seed: int = 0, warm: set | None = None):
+    """`n` AI remakes of random human items (of `warm` ones, someone liked, when there are enough)."""
     rng = np.random.default_rng(seed)
     public = [it for it in catalog.visible(None).values() if it.origin == "human" and it.id in catalog.text_index]
+    if warm and len([it for it in public if it.id in warm]) >= n:
+        public = [it for it in public if it.id in warm]
     pick = rng.choice(len(public), size=min(n, len(public)), replace=False) if public else []
     extra, vecs = [], []
     for j in pick:
@@ -106,7 +109,12 @@ def exposure_report(settings, users: int = 40, k: int | None = None, diversities
     catalog = Catalog(settings, store)
     cat = catalog
     if what_if_ai:
-        extra, vecs = _ai_copies(catalog, what_if_ai)
+        from .live import LiveModel
+
+        probe = LiveModel(store, catalog.text_index, settings.data_dir / "recsys" / "live-hybrid.pkl")
+        probe.sync()
+        warm = {i for i, n in probe.popularity().items() if n > 0}
+        extra, vecs = _ai_copies(catalog, what_if_ai, warm=warm)
         cat = _Overlay(catalog, extra, vecs)
     names = [p["name"] for p in personas(settings) if store.get_user(p["name"])]
     others = [u.name for u in store.list_users() if u.name not in names]
@@ -144,12 +152,24 @@ def exposure_report(settings, users: int = 40, k: int | None = None, diversities
                "novelty": novelty(slates, pop, n_users, k),
                "intra_list_diversity": intra_list_diversity(slates, feed.live.model.item_vectors, ids.lookup, k),
                "p50_ms": 1000 * float(np.median(lat)), "exposure": fair}
+        if what_if_ai:   # each remake's attention next to its own human original's
+            from ..fidelity.exposure import position_weight
+
+            att = {}
+            for sl in slates.values():
+                for rank, i in enumerate(sl, start=1):
+                    att[i] = att.get(i, 0.0) + position_weight(rank)
+            pairs = [(att.get(it.id, 0.0), att.get(it.parent_id, 0.0)) for it in cat.extra.values()]
+            res["remake_vs_original"] = {"remakes_shown": sum(a > 0 for a, _ in pairs), "originals_shown": sum(o > 0 for _, o in pairs),
+                                         "remake_attention": round(sum(a for a, _ in pairs), 3),
+                                         "original_attention": round(sum(o for _, o in pairs), 3)}
         out["runs"][f"{div:g}"] = res
         o = fair["origin"]
         log(f"  diversity {div:<4g} coverage {res['coverage']:.3f}  novelty {res['novelty']:.2f}  "
             f"ILD {res['intra_list_diversity']:.3f}  p50 {res['p50_ms']:.1f} ms  | "
             + "  ".join(f"{g}: {v['exposure']:.1%} of exposure vs {v['catalogue']:.1%} of catalogue" for g, v in o.items())
-            + f"  | long tail: {fair['popularity'].get('long_tail', {}).get('exposure', 0):.1%} of exposure")
+            + f"  | long tail: {fair['popularity'].get('long_tail', {}).get('exposure', 0):.1%} of exposure"
+            + (f"\n      AI remakes vs their originals: {res['remake_vs_original']}" if what_if_ai else ""))
     store.close()
     return out
 

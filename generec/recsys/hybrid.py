@@ -28,10 +28,10 @@ class Hybrid(Recommender):
     name = "hybrid"
 
     def __init__(self, decay: float = 0.9, weights: dict[str, float] | None = None, cold_share: float = 0.5,
-                 cold_neighbours: int = 10, ease_l2: float = 200.0, **kw):
+                 cold_neighbours: int = 10, cold_temperature: float = 0.05, ease_l2: float = 200.0, **kw):
         super().__init__(decay=decay, **kw)
         self.weights = dict(WEIGHTS if weights is None else weights)
-        self.cold_share, self.cold_neighbours = cold_share, cold_neighbours
+        self.cold_share, self.cold_neighbours, self.cold_temperature = cold_share, cold_neighbours, cold_temperature
         makers = {"ease": lambda: EASE(ease_l2), "itemknn": ItemKNN, "als": ALS, "content": Content}
         self.parts: dict[str, Recommender] = {n: makers[n]() for n, w in self.weights.items() if w}
 
@@ -69,7 +69,12 @@ class Hybrid(Recommender):
         m = min(self.cold_neighbours, len(warm_idx))
         sims = V[cold] @ V[warm_idx].T
         nn = np.argpartition(-sims, m - 1, axis=1)[:, :m]
-        w = np.maximum(np.take_along_axis(sims, nn, 1), 0.0)
+        s = np.take_along_axis(sims, nn, 1)
+        # A softmax kernel over the neighbours' similarity: the closest ones dominate, so an item
+        # that is nearly a copy of a warm one (an AI remake) inherits that item's score, and an item
+        # unlike anything gets a plain average. (A plain similarity-weighted mean gave a remake of a
+        # persona's top movie 1/10 of its original's weight: ranks 170-590 of 9,125.)
+        w = np.where(s > 0, np.exp((s - s.max(axis=1, keepdims=True)) / self.cold_temperature), 0.0)
         w /= np.maximum(w.sum(axis=1, keepdims=True), 1e-9)
         if len(self.cold):
             cold, nn_idx, w = np.r_[self.cold, cold], np.vstack([self.cold_nn, warm_idx[nn]]), np.vstack([self.cold_w, w])

@@ -30,8 +30,19 @@ from .feedback import event_weight
 from .interactions import Interactions
 
 log = logging.getLogger("generec.recsys")
-FORMAT = 1            # bump when what `save` writes changes shape
+FORMAT = 2            # bump when what `save` writes changes shape
 RETRAIN_AFTER = 500   # online events after which a background retrain folds them in
+
+
+def code_version() -> str:
+    """A digest of the model code: a model pickled by other code is refitted, never half-loaded."""
+    import hashlib
+
+    here = Path(__file__).parent
+    h = hashlib.sha256()
+    for name in ("base.py", "hybrid.py", "models.py", "als.py", "content.py", "matrix.py", "interactions.py", "blend.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def read_events(store, after: int = 0) -> list[tuple]:
@@ -154,7 +165,7 @@ class LiveModel:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".tmp{os.getpid()}")
         with open(tmp, "wb") as f:
-            pickle.dump({"format": FORMAT, "name": self.name, "watermark": self.fit_mark, "model": self.model,
+            pickle.dump({"format": FORMAT, "code": code_version(), "name": self.name, "watermark": self.fit_mark, "model": self.model,
                          "store": self.store.url}, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, self.path)
         self._loaded_mtime = self.path.stat().st_mtime_ns
@@ -173,7 +184,8 @@ class LiveModel:
             self._loaded_mtime = mtime
             return False
         self._loaded_mtime = mtime
-        if saved.get("format") != FORMAT or saved.get("name") != self.name or saved.get("store") != self.store.url:
+        if (saved.get("format"), saved.get("code"), saved.get("name"), saved.get("store")) != \
+                (FORMAT, code_version(), self.name, self.store.url):
             return False
         if self.model is not None and saved["watermark"] < self.fit_mark:
             return False   # older than what this process already fitted
