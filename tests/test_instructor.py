@@ -312,3 +312,22 @@ def test_a_prompt_family_is_restored_after_another_family_used_the_model(fast_se
     llm.text(story_sys, "say no")                 # another family moves the model on
     assert llm.text(plan_sys, "say yes") == first   # restored state gives the same deterministic answer
     assert cache["last"] is not None and len(cache["states"]) == 1
+
+
+def test_a_model_call_past_its_deadline_is_stopped_and_planned_by_rules(fast_settings):
+    from generec.llm.base import LLMTimeout
+    from generec.llm.llamacpp import LlamaCppLLM
+    from generec.models.cache import ModelMissing, model_path
+
+    try:
+        path = model_path("qwen2.5-coder-0.5b", fast_settings)
+    except ModelMissing:
+        pytest.skip("the 0.5B model is not assembled")
+    llm = LlamaCppLLM(path, threads=1, n_ctx=2048)
+    llm.timeout_s = 0.001
+    with pytest.raises(LLMTimeout):
+        llm.text("Count slowly.", "count from one to a hundred in words", max_tokens=200)
+    plan = Planner(llm).plan("show me something calm with animals")
+    assert plan.source.startswith("rules (the model took longer") and plan.guidance.action == "retrieve"
+    llm.timeout_s = 60.0
+    assert llm.text("Answer in one word.", "say yes", max_tokens=4)   # the model still answers afterwards

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..config import ROOT
-from ..llm.base import LLMError
+from ..llm.base import LLMError, LLMTimeout
 from ..prompts import render
 from .guidance import Guidance, GuidanceError, schema
 from .rules import plan_by_rules
@@ -74,6 +74,8 @@ class Planner:
                 if g.action == "create" and not asks_to_make(text):
                     g.action, source = "retrieve", source + " (create needs an explicit ask: retrieving)"
                 return Plan(g, source)
+            except LLMTimeout as exc:   # a second try would only double the wait
+                return Plan(plan_by_rules(text, shown, upload), f"rules ({exc})")
             except (LLMError, GuidanceError) as exc:
                 problem = str(exc)[:120]
         return Plan(plan_by_rules(text, shown, upload), f"rules (the model failed twice: {problem})")

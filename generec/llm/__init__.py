@@ -16,11 +16,13 @@ def load_llm(settings, spec: str | None = None):
     if kind == "llamacpp":
         from .llamacpp import LlamaCppLLM
 
-        return LlamaCppLLM.from_settings(settings, fast=(arg == "fast"))
+        llm = LlamaCppLLM.from_settings(settings, fast=(arg == "fast"))
+        llm.timeout_s = settings.llm_timeout_s
+        return llm
     if kind == "openai":
         from .openai_compat import OpenAILLM
 
-        return OpenAILLM(arg or "gpt-4o-mini")
+        return OpenAILLM(arg or "gpt-4o-mini", timeout_s=settings.llm_timeout_s)
     if kind == "fake":
         from .fake import FakeLLM
 

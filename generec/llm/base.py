@@ -19,6 +19,10 @@ class LLMError(RuntimeError):
     pass
 
 
+class LLMTimeout(LLMError):
+    """The call ran past its deadline; retrying would only double the wait."""
+
+
 Example = tuple[str, str]  # (user text, assistant JSON) pairs shown before the real request
 
 

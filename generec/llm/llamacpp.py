@@ -16,10 +16,11 @@ import atexit
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
-from .base import LLMError, LLMUnavailable, loads_object, messages
+from .base import LLMError, LLMTimeout, LLMUnavailable, loads_object, messages
 
 
 MAX_MODELS = 2
@@ -61,6 +62,8 @@ def _close_models() -> None:
 
 
 class LlamaCppLLM:
+    timeout_s: float | None = None   # generation stops at this deadline (prompt evaluation can't be cut short)
+
     def __init__(self, path: Path, threads: int = 1, n_ctx: int = 4096):
         if not Path(path).is_file():
             raise LLMUnavailable(f"GGUF model not found at {path}: run `make install` or set GENEREC_LLM_MODEL_PATH")
@@ -90,10 +93,21 @@ class LlamaCppLLM:
                     self.llm.load_state(saved)   # another family ran since: bring this one's prefix back
                 except (RuntimeError, ValueError):
                     cache["states"].pop(family, None)
-            try:
-                out = self.llm.create_chat_completion(messages=msgs, max_tokens=max_tokens, temperature=0.0, **kw)
+            deadline = time.monotonic() + self.timeout_s if self.timeout_s else None
+            parts, late = [], False
+            try:   # streamed, so a call past its deadline can be stopped between tokens
+                stream = self.llm.create_chat_completion(messages=msgs, max_tokens=max_tokens, temperature=0.0, stream=True, **kw)
+                for chunk in stream:
+                    parts.append(chunk["choices"][0]["delta"].get("content") or "")
+                    if deadline is not None and time.monotonic() > deadline:
+                        late = True
+                        stream.close()
+                        break
             except ValueError as exc:  # e.g. the prompt no longer fits the context window
                 raise LLMError(str(exc)[:200]) from exc
+            if late:
+                cache["last"] = family
+                raise LLMTimeout(f"the model took longer than {self.timeout_s:.0f} s")
             if saved is None and family in cache["seen"]:   # a recurring family (not a one-off prompt) is worth keeping
                 try:
                     cache["states"][family] = self.llm.save_state()
@@ -103,7 +117,7 @@ class LlamaCppLLM:
                     pass   # only speed is lost
             cache["last"] = family
             cache["seen"].add(family)
-        return out["choices"][0]["message"].get("content") or ""
+        return "".join(parts)
 
     def json(self, system, user, schema, max_tokens=256, examples=()):
         text = self._complete(messages(system, user, examples), max_tokens,
