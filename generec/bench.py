@@ -16,6 +16,7 @@ BENCHES = {
     "editor": ("generec.editor.bench", "main"),
     "creator": ("generec.creator.bench", "main"),
     "fidelity": ("generec.fidelity.bench", "main"),
+    "feed": ("generec.recsys.feedbench", "main"),
 }
 ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"]}
 

@@ -51,7 +51,7 @@ def _recommend(args, settings: Settings) -> int:
     out = []
     for ev in app.turn(args.user, args.text, args.file or [], session="cli"):
         if isinstance(ev, ShowItem):
-            out.append({"id": ev.item.id, "title": ev.item.title, "why": ev.why, "media": str(ev.media)})
+            out.append({"id": ev.item.id, "title": ev.item.title, "why": ev.why, "media": str(ev.media) if ev.media else None})
         elif isinstance(ev, Problem):
             out.append({"problem": ev.text})
         elif isinstance(ev, Step) and not args.json:
@@ -92,6 +92,12 @@ def _create(args, settings: Settings) -> int:
     return create_main(args.rest)
 
 
+def _recsys(args, settings: Settings) -> int:
+    from .recsys.cli import main as recsys_main
+
+    return recsys_main(args.rest)
+
+
 def _verify(args, settings: Settings) -> int:
     from .fidelity.cli import verify_main
 
@@ -104,8 +110,8 @@ def _screen(args, settings: Settings) -> int:
     return screen_main(args.rest)
 
 
-OWN_ARGV = ("edit", "create", "verify", "screen")   # these parse their whole command line, -h included
-COMMANDS = {"verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
+OWN_ARGV = ("edit", "create", "verify", "screen", "recsys")   # these parse their whole command line, -h included
+COMMANDS = {"recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -135,7 +141,8 @@ def parser() -> argparse.ArgumentParser:
     for name, text in (("edit", "repurpose a video: thumbnail | clip | restyle | caption (see `generec edit -h`)"),
                        ("create", "make a new micro-video from a request (see `generec create -h`)"),
                        ("verify", "check a file's watermark and signed provenance manifest (see `generec verify -h`)"),
-                       ("screen", "run the fidelity request checks on TEXT or --file (see `generec screen -h`)")):
+                       ("screen", "run the fidelity request checks on TEXT or --file (see `generec screen -h`)"),
+                       ("recsys", "retrain | status of the feed's recommender (see `generec recsys -h`)")):
         e = sub.add_parser(name, help=text, add_help=False)
         e.add_argument("rest", nargs=argparse.REMAINDER)
     b = sub.add_parser("bench", help="benchmarks that print numbers: all | app | recsys | index")

@@ -29,7 +29,7 @@ class Say:
 class ShowItem:
     item: Item
     why: str
-    media: Path
+    media: Path | None            # None: an item without a video (a MovieLens title)
     cover: Path | None = None
     badge: str = ""        # "AI-generated" / "AI-edited" for generated items
     checks: list[str] | None = None   # one line per fidelity check, shown beside a generated item

@@ -467,3 +467,18 @@ def test_profiles_made_after_start_are_listed_on_page_load(small_app):
     names = [c[0] if isinstance(c, (list, tuple)) else c for c in dropdown.choices]
     assert "latecomer" in names and "alice" in names
     assert handlers["refresh_profiles"][1].targets[0][1] == "load"
+
+
+def test_an_item_without_video_is_a_text_card_with_its_checks():
+    from generec.events import ShowItem
+    from generec.types import Item
+    from generec.ui.chat import _to_messages
+
+    history, item_map = [], {}
+    movie = Item(id="movie-1", title="Toy Story (1995)", tags=["Animation", "Comedy"], description="")
+    _to_messages(ShowItem(movie, "close to your request", None), history, item_map)
+    assert "Toy Story (1995)" in history[0].content and "Animation · Comedy" in history[0].content
+    assert set(item_map.values()) == {"movie-1"}
+    made = Item(id="ai-1", title="Rain", origin="ai_created")
+    _to_messages(ShowItem(made, "made for you", None, None, "AI-generated", ["All 8 checks passed", "nsfw: passed"]), history, item_map)
+    assert "`AI-generated`" in history[-1].content and "nsfw: passed" in history[-1].content

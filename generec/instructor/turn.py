@@ -16,6 +16,7 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from ..events import Event, Problem, Say, ShowItem, Step
+from ..fidelity.gate import report_lines
 from .guidance import Guidance
 from .planner import Planner
 from .refs import resolve
@@ -126,8 +127,9 @@ class Instructor:
         for it in res["items"]:
             item = deps.catalog.item(it["id"])
             badge = {"ai_created": "AI-generated", "ai_edited": "AI-edited"}.get(item.origin, "")
-            yield ShowItem(item, it["why"], deps.catalog.path(item.media_path),
-                           deps.catalog.path(item.cover_path) if item.cover_path else None, badge)
+            # a MovieLens title has no media: the front end shows a text card
+            yield ShowItem(item, it["why"], deps.catalog.path(item.media_path) if item.media_path else None,
+                           deps.catalog.path(item.cover_path) if item.cover_path else None, badge, report_lines(item))
         # a weak match is a reason to offer generation only when the request named something to find
         stated_only = bool(g.include or g.avoid) and not topical and STANDING.search(text.lower())
         weak = bool(query) and not stated_only and max(it["relevance"] for it in res["items"]) < MIN_RELEVANCE

@@ -17,7 +17,7 @@ import uuid
 import gradio as gr
 
 from ..events import Problem, Say, ShowItem, Step
-from ..service import GeneRec, UserError, clean_name, load_personas
+from ..service import GeneRec, UserError, clean_name
 from .panels import corpus_rows, profile_markdown
 
 log = logging.getLogger("generec.ui")
@@ -41,7 +41,11 @@ def _to_messages(ev, history: list, item_map: dict) -> None:
     elif isinstance(ev, ShowItem):
         badge = f" `{ev.badge}`" if ev.badge else ""
         item_map[str(len(history))] = ev.item.id
-        history.append(gr.ChatMessage(role="assistant", content=gr.Video(str(ev.media), label=ev.item.title, height=300)))
+        if ev.media is not None:
+            history.append(gr.ChatMessage(role="assistant", content=gr.Video(str(ev.media), label=ev.item.title, height=300)))
+        else:   # a title without a video (MovieLens): a text card, still with its own thumbs
+            history.append(gr.ChatMessage(role="assistant", content=f"🎬 **{ev.item.title}**  \n{' · '.join(ev.item.tags)}"
+                                                                    + (f"  \n<small>{ev.item.description[:300]}</small>" if ev.item.description else "")))
         item_map[str(len(history))] = ev.item.id
         checks = getattr(ev, "checks", None) or []   # fidelity check lines, for generated/edited items
         extra = "".join(f"  \n<small>{line}</small>" for line in checks)
@@ -117,11 +121,14 @@ def _pump(turn, out: queue.Queue, stop: threading.Event) -> None:
 
 
 def build_demo(app: GeneRec) -> gr.Blocks:
-    personas = [p["name"] for p in load_personas()]
+    from ..corpus import personas as corpus_personas
+
+    personas = [p["name"] for p in corpus_personas(app.settings)]
 
     def profile_names() -> list[str]:
-        """Personas first, then everyone else, as the store has them now."""
-        users = [u.name for u in app.store.list_users()]
+        """Personas first, then everyone else, as the store has them now (MovieLens's hundreds of
+        background raters, `ml-…`, are left out; its chosen real users are personas)."""
+        users = [u.name for u in app.store.list_users() if not u.name.startswith("ml-")]
         return personas + sorted(set(users) - set(personas))
 
     choices = profile_names()

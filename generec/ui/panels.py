@@ -25,4 +25,4 @@ def profile_markdown(app: GeneRec, name: str) -> str:
 
 def corpus_rows(app: GeneRec) -> list[list]:
     return [[it.id, it.title, ", ".join(it.tags[:5]), round(it.duration_s, 1), it.origin, it.licence]
-            for it in app.store.list_items(visible_to=None)]
+            for it in app.store.list_items(visible_to=None)[:2000]]   # a large catalogue (MovieLens) is cut to its first 2,000
