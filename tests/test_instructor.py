@@ -294,16 +294,23 @@ def test_llamacpp_instances_of_one_model_share_one_lock(real_settings):
     assert not t.is_alive() and isinstance(done[0], str)
 
 
-def test_a_prompt_family_is_restored_after_another_family_used_the_model(fast_settings):
-    """The planner's evaluated prompt survives a storyboard call in between (saved state restored)."""
-    from generec.llm.llamacpp import LlamaCppLLM, _prefixes
+def small_llm(settings):
+    """The bundled 0.5B model on one thread (skips when it is not assembled)."""
+    from generec.llm.llamacpp import LlamaCppLLM
     from generec.models.cache import ModelMissing, model_path
 
     try:
-        path = model_path("qwen2.5-coder-0.5b", fast_settings)
+        path = model_path("qwen2.5-coder-0.5b", settings)
     except ModelMissing:
         pytest.skip("the 0.5B model is not assembled")
-    llm = LlamaCppLLM(path, threads=1, n_ctx=2048)
+    return LlamaCppLLM(path, threads=1, n_ctx=2048)
+
+
+def test_a_prompt_family_is_restored_after_another_family_used_the_model(fast_settings):
+    """The planner's evaluated prompt survives a storyboard call in between (saved state restored)."""
+    from generec.llm.llamacpp import _prefixes
+
+    llm = small_llm(fast_settings)
     plan_sys, story_sys = "You plan requests. Answer in one word.", "You write stories. Answer in one word."
     first = llm.text(plan_sys, "say yes")
     llm.text(plan_sys, "say yes")                 # recurring: its state is saved now
@@ -316,14 +323,8 @@ def test_a_prompt_family_is_restored_after_another_family_used_the_model(fast_se
 
 def test_a_model_call_past_its_deadline_is_stopped_and_planned_by_rules(fast_settings):
     from generec.llm.base import LLMTimeout
-    from generec.llm.llamacpp import LlamaCppLLM
-    from generec.models.cache import ModelMissing, model_path
 
-    try:
-        path = model_path("qwen2.5-coder-0.5b", fast_settings)
-    except ModelMissing:
-        pytest.skip("the 0.5B model is not assembled")
-    llm = LlamaCppLLM(path, threads=1, n_ctx=2048)
+    llm = small_llm(fast_settings)
     llm.timeout_s = 0.001
     with pytest.raises(LLMTimeout):
         llm.text("Count slowly.", "count from one to a hundred in words", max_tokens=200)
