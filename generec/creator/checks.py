@@ -74,7 +74,7 @@ def keep_supported_facts(sb, srcs: list[Item], fctx: Context) -> list[str]:
 
 def seal(item: Item, media, cover, sb, srcs: list[Item], fctx: Context) -> Report:
     report = gate.seal(item, media, srcs, fctx, cover=cover, script=sb.to_dict(), component="creator",
-                       models=item.provenance.get("models"), marked=True)   # frames were marked while rendering
+                       models=item.provenance.get("models"))
     if not report.allowed:
         raise Refused(report.summary())
     return report

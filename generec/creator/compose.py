@@ -63,9 +63,8 @@ def _title_background(first: Image.Image) -> Image.Image:
 
 
 def render(plan: Plan, out: Path, cancel: threading.Event | None = None, progress: Callable[[float], None] = lambda f: None,
-           preset: str = "veryfast", snapshots: list | None = None, mark=None) -> Path:
-    """Write the video; `snapshots`, when given, receives each scene's middle frame (no text on it);
-    `mark`, when given, is applied to every finished frame (the invisible watermark, in one pass)."""
+           preset: str = "veryfast", snapshots: list | None = None) -> Path:
+    """Write the video; `snapshots`, when given, receives each scene's middle frame (no text on it)."""
     import imageio_ffmpeg
 
     out = Path(out)
@@ -115,8 +114,6 @@ def render(plan: Plan, out: Path, cancel: threading.Event | None = None, progres
                 if k + 1 < len(plan.segments) and t + 1 / FPS >= plan.segments[k + 1].start:
                     prev_last = arr.copy()
             _blend(arr, badge_ov, badge.x, badge.y)
-            if mark is not None:
-                arr = mark(arr)
             writer.send(np.ascontiguousarray(arr).tobytes())
             if i % 24 == 0:
                 progress(i / n)
