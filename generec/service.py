@@ -164,6 +164,12 @@ class GeneRec:
         try:
             self.screen(None, "hello")
             self.instructor.planner.plan("hello")
+            from PIL import Image
+
+            from .fidelity.backends import nsfw_scores
+            from .fidelity.gate import context_for
+
+            nsfw_scores([Image.new("RGB", (64, 64))], context_for(self.settings))   # the result check's frame model
         except Exception as exc:  # warming is best effort; the first real turn reports real errors
             log.warning("warm-up failed: %s", exc)
 
