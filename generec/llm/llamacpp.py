@@ -6,7 +6,8 @@ two instances must never hold two different locks over the same object). Threads
 the free cores: llama.cpp with more threads than free cores collapses. The system prompt and
 examples come first in every call so llama.cpp reuses the evaluated prefix from the previous call.
 When two prompt families share a model (the planner and the creator's storyboard writer), each
-family's evaluated state is saved once it recurs and restored when the other family ran
+family's evaluated state is saved (after its first call when the prefix is long, else once it
+recurs) and restored when the other family ran
 in between, so a chat turn after a video creation doesn't re-read the planner's long prompt
 (measured here on the 0.5B model: restoring 0.6 s against 38-45 s of re-evaluation).
 """
@@ -25,6 +26,7 @@ from .base import LLMError, LLMTimeout, LLMUnavailable, loads_object, messages
 
 MAX_MODELS = 2
 MAX_STATES = 3   # saved prompt-family states per model (each ~20-200 MB)
+LONG_PREFIX = 3000   # characters of system prompt + examples worth saving after their first call
 _models: dict[tuple[str, int, int], tuple[object, threading.Lock]] = {}
 _prefixes: dict[int, dict] = {}   # id(model) -> {"last": family key, "states": OrderedDict(key -> LlamaState)}
 _models_lock = threading.Lock()   # two first calls at once must not load the same model twice
@@ -62,7 +64,7 @@ def _close_models() -> None:
 
 
 class LlamaCppLLM:
-    timeout_s: float | None = None   # generation stops at this deadline (prompt evaluation can't be cut short)
+    timeout_s: float | None = None   # generation stops this long after the prompt is read (reading it is bounded by n_ctx)
 
     def __init__(self, path: Path, threads: int = 1, n_ctx: int = 4096):
         if not Path(path).is_file():
@@ -84,7 +86,8 @@ class LlamaCppLLM:
         return cls(path, settings.threads)
 
     def _complete(self, msgs: list[dict], max_tokens: int, **kw) -> str:
-        family = hashlib.sha1(json.dumps(msgs[:-1], sort_keys=True).encode()).hexdigest()   # system + examples
+        prefix = json.dumps(msgs[:-1], sort_keys=True)   # system + examples
+        family = hashlib.sha1(prefix.encode()).hexdigest()
         with self.lock:
             cache = _prefixes.setdefault(id(self.llm), {"last": None, "states": OrderedDict(), "seen": set()})
             saved = cache["states"].get(family)
@@ -93,11 +96,13 @@ class LlamaCppLLM:
                     self.llm.load_state(saved)   # another family ran since: bring this one's prefix back
                 except (RuntimeError, ValueError):
                     cache["states"].pop(family, None)
-            deadline = time.monotonic() + self.timeout_s if self.timeout_s else None
+            deadline = None
             parts, late = [], False
-            try:   # streamed, so a call past its deadline can be stopped between tokens
+            try:   # streamed, so generation past its deadline can be stopped between tokens
                 stream = self.llm.create_chat_completion(messages=msgs, max_tokens=max_tokens, temperature=0.0, stream=True, **kw)
                 for chunk in stream:
+                    if deadline is None and self.timeout_s:   # the clock starts once the prompt is read (bounded by n_ctx)
+                        deadline = time.monotonic() + self.timeout_s
                     parts.append(chunk["choices"][0]["delta"].get("content") or "")
                     if deadline is not None and time.monotonic() > deadline:
                         late = True
@@ -108,7 +113,8 @@ class LlamaCppLLM:
             if late:
                 cache["last"] = family
                 raise LLMTimeout(f"the model took longer than {self.timeout_s:.0f} s")
-            if saved is None and family in cache["seen"]:   # a recurring family (not a one-off prompt) is worth keeping
+            # worth keeping: a long prefix (seconds to re-read), or one that recurs
+            if saved is None and (len(prefix) >= LONG_PREFIX or family in cache["seen"]):
                 try:
                     cache["states"][family] = self.llm.save_state()
                     while len(cache["states"]) > MAX_STATES:
