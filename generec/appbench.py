@@ -8,7 +8,8 @@ media copied, model cache linked), so nothing is written to the real one:
 - server side: `GeneRec.turn` called in this process, time until its last event, over N varied
   requests (default 50), rotating the persona profiles;
 - end to end: the same requests through gradio_client's `/chat` against the subprocess;
-- memory: the app process's peak resident set (VmHWM from /proc; psutil sampling elsewhere).
+- memory: the app process's peak resident set (VmHWM from /proc; psutil sampling elsewhere);
+- setup: install and corpus-build times, cold as the Makefile recorded them, warm by running the targets.
 
 Numbers are printed (a table, or one JSON object with `--json`); nothing is asserted.
 """
@@ -274,9 +275,34 @@ def _f(x, unit="s", nd=2) -> str:
     return "—" if x is None else f"{x:.{nd}f} {unit}"
 
 
+def setup_times(data_dir: Path) -> dict:
+    """Install and corpus-build times: cold ones as the Makefile recorded them when each step really
+    ran (`.venv/.stamps/*.seconds`, `<data>/.corpus-build-seconds`), warm ones by running the targets now."""
+    out: dict = {"install_cold_s": {}, "corpus_build_cold_s": None}
+    for f in sorted((ROOT / ".venv" / ".stamps").glob("*.seconds")):
+        out["install_cold_s"][f.stem] = float(f.read_text().strip() or 0)
+    out["install_cold_total_s"] = sum(out["install_cold_s"].values()) or None
+    corpus = Path(data_dir) / ".corpus-build-seconds"
+    if corpus.exists():
+        out["corpus_build_cold_s"] = float(corpus.read_text().strip() or 0)
+    env = dict(os.environ, GENEREC_DATA_DIR=str(data_dir))
+    for target in ("install", "corpus"):
+        t = time.perf_counter()
+        res = subprocess.run(["make", "-s", target], cwd=ROOT, env=env, capture_output=True, text=True)
+        out[f"{target}_warm_s"] = round(time.perf_counter() - t, 2) if res.returncode == 0 else None
+    return out
+
+
 def table(r: dict) -> str:
     rows = [("setting", f"llm={r['llm']} threads={r['threads']} queries={r['queries']} cores={r['cores']} "
                         f"load(1m) {r['loadavg_1m_before']:.1f} → {r['loadavg_1m_after']:.1f}")]
+    if "setup" in r:
+        su = r["setup"]
+        steps = ", ".join(f"{k} {v:.0f} s" for k, v in su["install_cold_s"].items()) or "not recorded (installed before timing existed)"
+        rows += [("install, cold (as recorded when it ran)", f"{_f(su['install_cold_total_s'], nd=0)}  ({steps})"),
+                 ("install, warm (`make install` now)", _f(su["install_warm_s"])),
+                 ("corpus build, cold (as recorded)", _f(su["corpus_build_cold_s"], nd=0)),
+                 ("corpus, warm (`make corpus` now)", _f(su["corpus_warm_s"]))]
     if "start" in r:
         s = r["start"]
         rows += [("app start → HTTP 200", _f(s["ready_s"])), ("first turn after ready (LLM warm-up)", _f(s["first_turn_s"])),
@@ -330,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"llm": settings.llm, "threads": settings.threads, "queries": len(queries), "data_dir": str(src),
                     "cores": os.cpu_count(), "loadavg_1m_before": os.getloadavg()[0]}
     try:
+        report["setup"] = setup_times(src)
         data = copy_data_dir(src, tmp / "data")
         if not args.skip_app:
             proc = AppProcess(data, settings.threads)
