@@ -95,3 +95,14 @@ def test_run_times_each_call_and_survives_errors(rows):
     assert preds[-1] is None and preds[0] == Guidance(action="chat").to_dict()
     table = report_table({"always-chat": score([r["gold"] for r in sample], preds, lat)})
     assert "always-chat" in table and "slotF1" in table and len(table.splitlines()) == 3
+
+
+def test_held_out_set_is_well_formed_and_new(rows):
+    """tests/data/instructor_heldout.jsonl was written after the prompt was tuned and never used to tune it."""
+    held = load_requests(DATA.with_name("instructor_heldout.jsonl"))
+    assert len(held) >= 40 and not {r["text"] for r in held} & {r["text"] for r in rows}
+    for r in held:
+        assert Guidance.parse(r["gold"]).to_dict() == r["gold"], r["text"]
+        if "follow_up" in r["tags"]:
+            assert r["context"]["shown"] and r["gold"]["item_ref"], r["text"]
+    assert set(Counter(r["gold"]["action"] for r in held)) == set(ACTIONS)

@@ -10,6 +10,7 @@ import argparse
 import json
 import statistics
 import time
+from pathlib import Path
 
 from ..config import ROOT, Settings
 from .evaluate import load_requests, report_table, run, score
@@ -68,11 +69,13 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     ap = argparse.ArgumentParser(prog="generec bench instructor")
     ap.add_argument("--backends", default="llamacpp,llamacpp:fast,rules", help="comma-separated GENEREC_LLM specs")
     ap.add_argument("--limit", type=int, default=0, help="only the first N requests")
+    ap.add_argument("--requests", type=Path, default=DATA,
+                    help="labelled JSONL (default: the 189-request set; tests/data/instructor_heldout.jsonl was never used for tuning)")
     ap.add_argument("--turns", type=int, default=20, help="retrieval turns to time per backend (0: skip)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     settings = settings or Settings.from_env()
-    reqs = load_requests(DATA)
+    reqs = load_requests(args.requests)
     reqs = reqs[: args.limit] if args.limit else reqs
     results = {}
     for backend in args.backends.split(","):
@@ -97,5 +100,5 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         for b, r in results.items():
             if "turn_p50_s" in r:
                 print(f"{b}: first visible step p50 {r['first_step_p50_s'] * 1000:.0f} ms; retrieval turn p50 {r['turn_p50_s']:.2f} s, p95 {r['turn_p95_s']:.2f} s ({r['turns']} turns, {r['threads']} thread(s))")
-        print(f"requests: {len(reqs)} from {DATA.relative_to(ROOT)}")
+        print(f"requests: {len(reqs)} from {args.requests}")
     return 0
