@@ -21,13 +21,13 @@ class Refused(RuntimeError):
     """The fidelity checks refused the request or the result; the message says why."""
 
 
-def _store(ctx):
+def store_of(ctx):
     return getattr(ctx.catalog, "store", None) if ctx.catalog is not None else None
 
 
 def screen(ctx, text: str, user: str | None) -> Context:
     """The check context for this job, after the request passed; raises Refused otherwise."""
-    fctx = gate.context_for(ctx.settings, _store(ctx), user, text)
+    fctx = gate.context_for(ctx.settings, store_of(ctx), user, text)
     from ..fidelity.request import screen_request
 
     report = screen_request(text, fctx)
@@ -36,7 +36,8 @@ def screen(ctx, text: str, user: str | None) -> Context:
     return fctx
 
 
-def sources(visuals, voice, store=None) -> list[Item]:
+def sources(visuals, store=None) -> list[Item]:
+    """The items a video's pictures came from (the narration voice is added by `voice_source`)."""
     out: dict[str, Item] = {}
     for v in visuals:
         if v.kind == "shot" and v.shot is not None:
@@ -48,11 +49,15 @@ def sources(visuals, voice, store=None) -> list[Item]:
         elif v.kind == "generated":   # a model's output: its licence is the model's, unknown to us, so the item stays private
             key = f"model:{v.ref}"
             out[key] = Item(key, f"images generated with {v.ref}", licence="unknown", attribution=f"images generated with {v.ref}")
-    name = getattr(voice, "name", None)
-    if name in VOICE_LICENCES:
-        lic, credit = VOICE_LICENCES[name]
-        out[f"voice:{name}"] = Item(f"voice:{name}", "narration voice", licence=lic, attribution=credit)
     return list(out.values())
+
+
+def voice_source(voice) -> list[Item]:
+    name = getattr(voice, "name", None)
+    if name not in VOICE_LICENCES:
+        return []
+    lic, credit = VOICE_LICENCES[name]
+    return [Item(f"voice:{name}", "narration voice", licence=lic, attribution=credit)]
 
 
 def keep_supported_facts(sb, srcs: list[Item], fctx: Context) -> list[str]:

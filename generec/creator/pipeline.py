@@ -107,7 +107,8 @@ def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, 
     g, taste, sb = run.stage("script", stages.script, ctx, text, guidance, user)
     work.mkdir(parents=True, exist_ok=True)
     visuals = run.stage("visuals", stages.choose_visuals, ctx, sb, g, taste, run.cancel)
-    dropped = checks.keep_supported_facts(sb, checks.sources(visuals, None, _store(ctx)), fctx) if fctx else []
+    srcs = checks.sources(visuals, checks.store_of(ctx)) if fctx else []
+    dropped = checks.keep_supported_facts(sb, srcs, fctx) if fctx else []
     speech, voice = run.stage("narration", stages.narrate, ctx, sb, g, run.cancel)
     media_dir = ctx.settings.data_dir / "media" / "created"
     media_dir.mkdir(parents=True, exist_ok=True)
@@ -131,7 +132,7 @@ def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, 
     if fctx is not None:
         if dropped:
             item.provenance["authenticity_dropped"] = dropped
-        report = run.stage("checks", checks.seal, item, media, cover_path, sb, checks.sources(visuals, voice, _store(ctx)), fctx)
+        report = run.stage("checks", checks.seal, item, media, cover_path, sb, srcs + checks.voice_source(voice), fctx)
         item.provenance["checks"] = report.to_dict()
     item.provenance["stage_times"] = dict(run.times)
     if ctx.persist and ctx.catalog is not None:
@@ -140,10 +141,6 @@ def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, 
         item.provenance["stage_times"] = dict(run.times)
     notes = list(ctx.notes) + ([f"storyboard ({sb.source}): {sb.note}"] if sb.note else [])
     return CreateResult(item, sb, media, cover_path, dict(run.times), timeline, notes)
-
-
-def _store(ctx):
-    return getattr(ctx.catalog, "store", None) if ctx.catalog is not None else None
 
 
 def publish(catalog, item_id: str, user: str) -> Item:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..fidelity import gate
+from ..fidelity.marking import embed_image
 from ..types import Item
 from .base import EditRequest
 
@@ -19,6 +20,12 @@ def _abs(settings, rel: str) -> Path | None:
         return None
     p = Path(rel)
     return p if p.is_absolute() else Path(settings.data_dir) / p
+
+
+def _variants(settings, item: Item) -> list[Path]:
+    """The other cover files a thumbnail op wrote (plain / titled), as they exist on disk."""
+    paths = (_abs(settings, v) for v in (item.provenance.get("variants") or {}).values())
+    return [p for p in paths if p is not None and p.exists()]
 
 
 def sources_of(req: EditRequest) -> list[Item]:
@@ -39,20 +46,15 @@ def seal_items(items: list[Item], req: EditRequest, settings, store=None) -> tup
         if shared_video and cover is not None:
             report = gate.seal_cover(it, cover, srcs, fctx)
             if report.allowed:
-                for variant in (it.provenance.get("variants") or {}).values():
-                    v = _abs(settings, variant)
-                    if v is not None and v.exists() and v != cover:
-                        from ..fidelity.marking import embed_image
-
+                for v in _variants(settings, it):
+                    if v != cover:
                         embed_image(v, v)
         else:
             report = gate.seal(it, media, srcs, fctx, cover=cover, component="editor")
         if report.allowed:
             kept.append(it)
         else:
-            for variant in (it.provenance.get("variants") or {}).values():
-                v = _abs(settings, variant)
-                if v is not None and v.exists():
-                    v.unlink()
+            for v in _variants(settings, it):
+                v.unlink()
             refused.append(f"{it.title}: {report.summary()}")
     return kept, refused

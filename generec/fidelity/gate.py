@@ -62,12 +62,6 @@ def report_lines(item: Item) -> list[str] | None:
     return [r.summary()] + r.lines()
 
 
-def badge(item: Item) -> str | None:
-    from .provenance import badge as _badge
-
-    return _badge(item.origin) if item.origin != "human" else None
-
-
 def seal_cover(item: Item, cover: Path, sources: list[Item], ctx: Context, component: str = "editor") -> Report:
     """For edits whose only new file is a cover (a personalised thumbnail over the source video):
     the cover is marked, checked and signed; the source video is left untouched."""

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from ..events import Event, Problem, Say, ShowItem, Step
 from ..fidelity.gate import report_lines
+from ..fidelity.provenance import badge as provenance_badge
 from .guidance import Guidance
 from .planner import Planner
 from .refs import resolve
@@ -126,7 +127,7 @@ class Instructor:
             return
         for it in res["items"]:
             item = deps.catalog.item(it["id"])
-            badge = {"ai_created": "AI-generated", "ai_edited": "AI-edited"}.get(item.origin, "")
+            badge = provenance_badge(item.origin)
             # a MovieLens title has no media: the front end shows a text card
             yield ShowItem(item, it["why"], deps.catalog.path(item.media_path) if item.media_path else None,
                            deps.catalog.path(item.cover_path) if item.cover_path else None, badge, report_lines(item))
