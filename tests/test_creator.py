@@ -195,6 +195,22 @@ def test_cancel_during_render_leaves_no_files(settings):
     assert made_files(settings) == before
 
 
+def test_stop_during_the_storyboard_call_cancels_without_a_fallback_video(settings):
+    from generec.llm.fake import FakeLLM
+
+    before = made_files(settings)
+    cancel = threading.Event()
+
+    def model(kind, system, user, schema):   # the user presses Stop while the model is writing
+        cancel.set()
+        return {"title": "never used", "scenes": []}
+
+    with pytest.raises(Cancelled, match="storyboard"):
+        create("snow falling on a quiet town", {}, None, CreatorContext(settings=settings, llm=FakeLLM(model), voice="none"),
+               None, cancel)
+    assert made_files(settings) == before
+
+
 def test_a_failing_stage_is_named_and_cleaned_up(settings):
     before = made_files(settings)
     with pytest.raises(CreateError) as err:

@@ -125,6 +125,10 @@ def test_interactions_round_trip_order_and_filters(store):
     assert store.interactions(item_id="b", user="bob") == [events[2]]
     assert store.record_many([Interaction("bob", "c", "play", at=1.0)] * 3) == 3
     assert store.count("interactions") == 7
+    # the recommender's incremental read: by arrival (row id), not by time, and only what is new
+    assert [r[0] for r in store.events_since()] == sorted(r[0] for r in store.events_since()) and store.last_event_id() >= ids[-1]
+    assert [(r[1], r[3]) for r in store.events_since(ids[1])][:2] == [("bob", "skip"), ("ann", "dislike")]
+    assert store.events_since(store.last_event_id()) == []
 
 
 def test_visibility_private_items_only_for_their_owner(store):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..types import Item
+from ..llm.base import stop_when
 from .compose import Cancelled, cover  # noqa: F401  (Cancelled is part of this module's API)
 from . import checks
 from .context import CreatorContext
@@ -104,7 +105,8 @@ def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, 
     from . import stages
 
     fctx = run.stage("screen", checks.screen, ctx, text, user) if ctx.checks else None
-    g, taste, sb = run.stage("script", stages.script, ctx, text, guidance, user)
+    with stop_when(run.cancel):   # Stop in the chat ends the storyboard call between tokens
+        g, taste, sb = run.stage("script", stages.script, ctx, text, guidance, user)
     work.mkdir(parents=True, exist_ok=True)
     visuals = run.stage("visuals", stages.choose_visuals, ctx, sb, g, taste, run.cancel)
     srcs = checks.sources(visuals, checks.store_of(ctx)) if fctx else []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from ..llm.base import LLMCancelled
 from ..prompts import render as _prompt
 
 MIN_SCENES, MAX_SCENES = 3, 6
@@ -161,6 +162,9 @@ def write_storyboard(guidance: dict, profile_hint: dict, llm=None, max_tokens: i
     model = str(getattr(llm, "name", type(llm).__name__))
     try:
         raw = llm.json(system, user, schema(n), max_tokens=max_tokens)
+    except LLMCancelled as exc:   # Stop, not a failure: no fallback video
+        from .compose import Cancelled
+        raise Cancelled("cancelled while writing the storyboard") from exc
     except Exception as exc:  # any backend failure: the template still gives the user a video
         return template_storyboard(guidance, profile_hint, note=f"LLM call failed ({type(exc).__name__}: {str(exc)[:120]})")
     sb = Storyboard.from_dict(raw if isinstance(raw, dict) else {}, source="llm", model=model)

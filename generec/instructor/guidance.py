@@ -24,21 +24,24 @@ class GuidanceError(ValueError):
 
 
 def schema() -> dict:
+    """Two shapes: an edit must name its edit_op right after the action; other actions carry none.
+
+    A grammar built from this cannot emit an edit without an operation, which the 1.5B model
+    otherwise did now and then ("speed up the racing one 2x").
+    """
     s = {"type": ["string", "null"], "maxLength": MAX_STR}
     lst = {"type": "array", "items": {"type": "string", "maxLength": MAX_ITEM}, "maxItems": MAX_LIST}
-    return {
-        "type": "object",
-        "properties": {
-            "action": {"type": "string", "enum": list(ACTIONS)},
-            "edit_op": {"type": ["string", "null"], "enum": [*EDIT_OPS, None]},
-            "query": s, "style": s, "mood": s,
-            "duration_s": {"type": ["number", "null"], "minimum": 0, "maximum": 600},
-            "item_ref": s, "include": lst, "avoid": lst,
-        },
-        # only `action` is required: omitting empty slots keeps a small model's answer short
-        "required": ["action"],
-        "additionalProperties": False,
-    }
+    slots = {"query": s, "style": s, "mood": s,
+             "duration_s": {"type": ["number", "null"], "minimum": 0, "maximum": 600},
+             "item_ref": s, "include": lst, "avoid": lst}
+    edit = {"action": {"type": "string", "enum": ["edit"]},
+            "edit_op": {"type": "string", "enum": list(EDIT_OPS)}, **slots}
+    other = {"action": {"type": "string", "enum": [a for a in ACTIONS if a != "edit"]}, **slots}
+    # only what each shape needs is required: omitting empty slots keeps a small model's answer short
+    return {"type": "object", "anyOf": [
+        {"type": "object", "properties": edit, "required": ["action", "edit_op"], "additionalProperties": False},
+        {"type": "object", "properties": other, "required": ["action"], "additionalProperties": False},
+    ]}
 
 
 def _str(v: Any) -> str | None:

@@ -15,7 +15,7 @@ from ..config import ROOT
 from ..llm.base import LLMError, LLMTimeout
 from ..prompts import render
 from .guidance import Guidance, GuidanceError, schema
-from .rules import plan_by_rules
+from .rules import asks_for_feed, plan_by_rules
 
 MAX_TEXT = 600
 # Creating is never silent: it needs an explicit ask. Text inside tags or after "SYSTEM:" is
@@ -73,6 +73,10 @@ class Planner:
                 source = "llm" if attempt == 0 else "llm-retry"
                 if g.action == "create" and not asks_to_make(text):
                     g.action, source = "retrieve", source + " (create needs an explicit ask: retrieving)"
+                if g.action == "chat" and asks_for_feed(text):
+                    ruled = plan_by_rules(text, shown, upload)
+                    if ruled.action == "retrieve":   # "next", "not these", "fewer X from now on"
+                        g, source = ruled, source + " (asks for other items, not chat: retrieving)"
                 return Plan(g, source)
             except LLMTimeout as exc:   # a second try would only double the wait
                 return Plan(plan_by_rules(text, shown, upload), f"rules ({exc})")

@@ -16,16 +16,28 @@ EDIT_OPS = [
     ("clip", r"\b(cut|trim|shorten|shorter|split|highlights?|clips? about|parts? about|excerpt)\b"),
     ("restyle", r"\b(look|filter|vintage|noir|black and white|sepia|warm(er)?|vivid|cartoon|sketch|faster|slow ?motion|slower|speed|vertical|9:16|colou?rs?)\b"),
 ]
-REF = r"\b(that one|this one|the (first|second|third|last|long|short) one|the [a-z]+ (video|clip)|my (video|clip|upload)|this (video|clip|picture|photo)|\bit\b)"
+REF = r"\b(that one|this one|the (first|second|third|last|long|short|[a-z]+) one|the [a-z]+ (video|clip)|my (video|clip|upload)|this (video|clip|picture|photo)|\bit\b)"
 CHAT = r"^\s*(hi|hello|hey|thanks|thank you|how (does|do)|what (is|are|can)|who are you|bye)\b"
+# Asking for another page, or a standing like/dislike, is a feed request even when it reads like small talk.
+FEED_CUE = r"\b(more|next|another|others?|else|different|less|fewer|no more|stop showing|from now on|not (these|those)|instead|skip|again)\b"
+QUESTION = r"\?\s*$|^\s*(how|what|why|who|when|where|which|can you|could you|do you|are you|is it|tell me|explain)\b"
 INJECT = r"\b(ignore (your|all|the|previous|any)\b.*\b(instructions|rules)|system prompt|password|other users?'?s?\b|user \w+'s|\w+'s (history|profile|likes))"
 MOODS = ["calm", "relaxing", "soothing", "funny", "energetic", "sad", "cheerful", "scary", "peaceful", "happy", "exciting", "chill", "cozy"]
 STYLES = ["vintage", "noir", "cartoon", "watercolor", "warm", "vivid", "sketch", "cinematic", "retro", "black and white", "sepia"]
+FEED_WORDS = set("make generate create new no not less fewer without one that this these those next more another other others "
+                 "else different again instead skip from now on anymore bleh nah meh ok okay".split())
 FILLER = set("a an the me some something show find give i want would like to watch video videos clip clips please with of about for can you could my im i'm just any more".split())
 
 
 def _words_after(pattern: str, text: str) -> list[str]:
     return [m.strip() for m in re.findall(pattern, text) if m.strip()][:5]
+
+
+def asks_for_feed(text: str) -> bool:
+    """A statement (not a question, greeting or injection) that asks for other items or sets a standing preference."""
+    t = (text or "").lower().strip()
+    return bool(re.search(FEED_CUE, t)) and not re.search(QUESTION, t) and not re.search(INJECT, t) \
+        and not re.search(CHAT, t)
 
 
 def plan_by_rules(text: str, shown: list | None = None, upload: str | None = None) -> Guidance:
@@ -51,12 +63,12 @@ def plan_by_rules(text: str, shown: list | None = None, upload: str | None = Non
     d = re.search(r"(\d+)\s*(s|sec|secs|seconds?)\b|(\d+)\s*(min|minutes?)\b|\b(a|one) minute\b|half a minute", t)
     if d:
         g.duration_s = float(d.group(1)) if d.group(1) else float(d.group(3)) * 60 if d.group(3) else 60.0 if d.group(5) else 30.0
-    g.avoid = _words_after(r"\b(?:no|without|less|not|avoid|stop showing)\s+([a-z ]+?)(?=[,.!?]| and | but |$| please)", t)
-    g.include = _words_after(r"\b(?:with|more)\s+([a-z ]+?)(?=[,.!?]| and | but |$| please)", t)
+    g.avoid = _words_after(r"\b(?:no more|no|without|less|fewer|not|avoid|stop showing)\s+(?!(?:these|those|this|that|too|really|sure|so)\b)([a-z ]+?)(?=[,.!?]| and | but |$| please| from now| anymore)", t)
+    g.include = _words_after(r"(?<!no )\b(?:with|more)\s+(?!(?:like|of|than|please)\b)([a-z ]+?)(?=[,.!?]| and | but |$| please| from now| anymore)", t)
     about = re.search(r"\babout ([a-z ]+?)(?=[,.!?]| with | in \d|$| please)", t)
     words = [w for w in re.findall(r"[a-z]+", about.group(1) if about else t) if w not in FILLER and w != g.mood and w != g.style]
     skip = {w for part in g.avoid + g.include for w in part.split()} | {w for _, p in EDIT_OPS for w in re.findall(r"[a-z]+", p)}
-    words = [w for w in words if w not in skip and w not in {"make", "generate", "create", "new", "no", "less", "without", "one", "that", "this"}]
+    words = [w for w in words if w not in skip and w not in FEED_WORDS]
     ref_words = set(re.findall(r"[a-z]+", g.item_ref or ""))
     words = [w for w in words if w not in ref_words and w not in {"add", "put", "change", "turn", "look"}]
     g.query = " ".join(words[:5]) or None

@@ -6,8 +6,11 @@ may retry once and then tell the user.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import re
+import threading
 from typing import Protocol
 
 
@@ -21,6 +24,29 @@ class LLMError(RuntimeError):
 
 class LLMTimeout(LLMError):
     """The call ran past its deadline; retrying would only double the wait."""
+
+
+class LLMCancelled(LLMError):
+    """The caller's stop event was set while the model was generating."""
+
+
+# A job thread sets this around its model calls; streaming backends check it between tokens.
+_STOP: contextvars.ContextVar[threading.Event | None] = contextvars.ContextVar("generec_llm_stop", default=None)
+
+
+@contextlib.contextmanager
+def stop_when(event: threading.Event | None):
+    """Model calls made inside this block end early (LLMCancelled) once `event` is set."""
+    token = _STOP.set(event)
+    try:
+        yield
+    finally:
+        _STOP.reset(token)
+
+
+def stop_requested() -> bool:
+    event = _STOP.get()
+    return event is not None and event.is_set()
 
 
 Example = tuple[str, str]  # (user text, assistant JSON) pairs shown before the real request

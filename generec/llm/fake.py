@@ -2,14 +2,15 @@
 
 Queue answers with `enqueue(...)` (dicts for `json`, strings for `text`, or exceptions to
 raise), or give a `respond(kind, system, user, schema)` function that plays the model. Every
-call is kept in `history` so tests can assert what the model was asked.
+call is kept in `history` so tests can assert what the model was asked. Like the streaming
+backends, a call ends with `LLMCancelled` when the caller's stop event is set by the time it answers.
 """
 from __future__ import annotations
 
 from collections import deque
 from typing import Any, Callable
 
-from .base import LLMError
+from .base import LLMCancelled, LLMError, stop_requested
 
 
 class FakeLLM:
@@ -34,6 +35,8 @@ class FakeLLM:
             raise LLMError("the fake model has no answer queued")
         if isinstance(ans, Exception):
             raise ans
+        if stop_requested():   # as a streaming backend does: a stop set during the call ends it
+            raise LLMCancelled("stopped by the user")
         return ans
 
     def json(self, system, user, schema, max_tokens=256, examples=()):

@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path
 
-from .base import LLMError, LLMTimeout, LLMUnavailable, loads_object, messages
+from .base import LLMCancelled, LLMError, LLMTimeout, LLMUnavailable, loads_object, messages, stop_requested
 
 
 MAX_MODELS = 2
@@ -97,7 +97,7 @@ class LlamaCppLLM:
                 except (RuntimeError, ValueError):
                     cache["states"].pop(family, None)
             deadline = None
-            parts, late = [], False
+            parts, late, stopped = [], False, False
             try:   # streamed, so generation past its deadline can be stopped between tokens
                 stream = self.llm.create_chat_completion(messages=msgs, max_tokens=max_tokens, temperature=0.0, stream=True, **kw)
                 for chunk in stream:
@@ -108,10 +108,16 @@ class LlamaCppLLM:
                         late = True
                         stream.close()
                         break
+                    if stop_requested():   # the job that asked was cancelled (Stop in the chat)
+                        stopped = True
+                        stream.close()
+                        break
             except ValueError as exc:  # e.g. the prompt no longer fits the context window
                 raise LLMError(str(exc)[:200]) from exc
-            if late:
+            if late or stopped:
                 cache["last"] = family
+                if stopped:
+                    raise LLMCancelled("stopped by the user")
                 raise LLMTimeout(f"the model took longer than {self.timeout_s:.0f} s")
             # worth keeping: a long prefix (seconds to re-read), or one that recurs
             if saved is None and (len(prefix) >= LONG_PREFIX or family in cache["seen"]):

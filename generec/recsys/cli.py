@@ -26,7 +26,6 @@ def _live(settings):
 
 def main(argv: list[str] | None = None) -> int:
     from ..config import Settings
-    from .live import last_event_id
 
     ap = argparse.ArgumentParser(prog="generec recsys", description=__doc__.splitlines()[0])
     ap.add_argument("action", choices=["retrain", "status"])
@@ -39,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             out = {"corpus": settings.corpus, **live.retrain()}
         else:
             loaded = live._load_if_newer()
-            last = last_event_id(store)
+            last = store.last_event_id()
             out = {"corpus": settings.corpus, "saved": str(live.path) if loaded else None,
                    "covers_events_up_to_id": live.fit_mark if loaded else 0, "newest_event_id": last}
     finally:

@@ -9,7 +9,7 @@ joined the catalogue since (generated ones are cold: no interactions, so they ra
 `retrain_after` events have piled up) fits afresh on the whole log and saves the model beside the
 data, so another process (the app) picks it up at its next `sync` instead of fitting again.
 
-The log is read straight from the `interactions` table by row id (`id > last seen`), so nothing
+The log is read from the store by row id (`Store.events_since`: id > last seen), so nothing
 is read twice and concurrent writers are never missed; item vectors come from the catalogue's
 text index, the same vectors the feed's request matching uses.
 """
@@ -43,36 +43,6 @@ def code_version() -> str:
     for name in ("base.py", "hybrid.py", "models.py", "als.py", "content.py", "matrix.py", "interactions.py", "blend.py"):
         h.update((here / name).read_bytes())
     return h.hexdigest()[:16]
-
-
-def read_events(store, after: int = 0) -> list[tuple]:
-    """(id, user, item_id, kind, value, at) rows with id > `after`, in arrival order."""
-    from sqlalchemy import select
-
-    from ..store.schema import interactions as t
-
-    q = select(t.c.id, t.c.user, t.c.item_id, t.c.kind, t.c.value, t.c.at).where(t.c.id > after).order_by(t.c.id)
-    with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(q)]
-
-
-def last_event_id(store) -> int:
-    from sqlalchemy import func, select
-
-    from ..store.schema import interactions as t
-
-    with store.engine.connect() as conn:
-        return int(conn.scalar(select(func.max(t.c.id))) or 0)
-
-
-def item_durations(store) -> dict[str, float]:
-    """Length of every item (public or private) in seconds, for watch-time weights."""
-    from sqlalchemy import select
-
-    from ..store.schema import items as t
-
-    with store.engine.connect() as conn:
-        return {i: float(d or 0.0) for i, d in conn.execute(select(t.c.id, t.c.duration_s))}
 
 
 class LiveModel:
@@ -112,8 +82,8 @@ class LiveModel:
         """A freshly fitted model and the watermark it covers (no lock held: can run in the background)."""
         from threadpoolctl import threadpool_limits
 
-        rows = read_events(self.store)
-        self._durations = item_durations(self.store)
+        rows = self.store.events_since()
+        self._durations = self.store.item_durations()
         users, items, w, at = self._weights(rows)
         ids, V = self._catalogue()
         model = make_recommender(self.name)
@@ -141,7 +111,7 @@ class LiveModel:
         with self._lock:
             self._load_if_newer()
             m = self.model
-            if (m is not None and self.fit_mark == last_event_id(self.store)
+            if (m is not None and self.fit_mark == self.store.last_event_id()
                     and all(m.items.get(i) is not None for i in self.index.ids.values())):
                 return {"model": self.name, "items": len(m.items), "users": len(m.users), "fit_s": 0.0,
                         "saved": str(self.path) if self.path else None, "reused": True}
@@ -189,11 +159,11 @@ class LiveModel:
             return False
         if self.model is not None and saved["watermark"] < self.fit_mark:
             return False   # older than what this process already fitted
-        if saved["watermark"] > last_event_id(self.store):
+        if saved["watermark"] > self.store.last_event_id():
             return False   # fitted on a log this database no longer holds (it was rebuilt)
         mark = saved["watermark"]
         self.model, self.watermark, self.fit_mark, self.online = saved["model"], mark, mark, 0
-        self._durations = item_durations(self.store)
+        self._durations = self.store.item_durations()
         return True
 
     # ---- keeping current --------------------------------------------------------------------
@@ -208,8 +178,8 @@ class LiveModel:
             if new:   # cold start: known to the model by content only
                 m.add_items(new, self.index.vectors(new))
                 fresh = set(new)
-                self._durations.update({i: d for i, d in item_durations(self.store).items() if i in fresh})
-            rows = read_events(self.store, self.watermark)
+                self._durations.update({i: d for i, d in self.store.item_durations().items() if i in fresh})
+            rows = self.store.events_since(self.watermark)
             users, items, w, at = self._weights(rows)
             for u, i, wt, t in zip(users, items, w, at):
                 m.update(u, i, wt, t)

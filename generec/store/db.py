@@ -161,6 +161,23 @@ class Store(ChatAndJobs):
         with self.engine.connect() as conn:
             return [R.to_interaction(r) for r in conn.execute(q)]
 
+    def events_since(self, after: int = 0) -> list[tuple]:
+        """Raw (id, user, item_id, kind, value, at) rows with row id > `after`, in arrival order:
+        the recommender's incremental feed (cheaper than building Interaction objects)."""
+        c = interactions.c
+        q = select(c.id, c.user, c.item_id, c.kind, c.value, c.at).where(c.id > after).order_by(c.id)
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(q)]
+
+    def last_event_id(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(select(func.max(interactions.c.id))) or 0)
+
+    def item_durations(self) -> dict[str, float]:
+        """Length in seconds of every item, public or private."""
+        with self.engine.connect() as conn:
+            return {i: float(d or 0.0) for i, d in conn.execute(select(items.c.id, items.c.duration_s))}
+
     # -- misc ----------------------------------------------------------------------------
     def count(self, table: str) -> int:
         t = TABLES.get(R.one_of("table", table, tuple(TABLES)))
