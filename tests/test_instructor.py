@@ -235,6 +235,21 @@ def test_asking_for_other_items_is_a_feed_request_even_if_the_model_says_chat():
     assert plans[1].guidance.query is None   # "not these ... else" names no topic
 
 
+def test_cue_words_overrule_the_model_where_they_plainly_disagree():
+    answers = [{"action": "create", "style": "noir"},                  # no ask to make: an edit is named
+               {"action": "create", "duration_s": 10},                 # makes something out of an existing film
+               {"action": "edit", "edit_op": "restyle"},               # the words say title, not look
+               {"action": "chat"},                                     # a greeting before a wish
+               {"action": "create"}, {"action": "edit", "edit_op": "restyle"}, {"action": "chat"}]
+    texts = ["noir version of the car phone guy please", "make a highlight reel of the Grand Prix film, 10 seconds max",
+             "The title of the race video is boring. Rewrite it, something dramatic.", "hey so uh i want some chill stuff to fall asleep to",
+             "make me a video about rain at night", "make the second one look vintage", "hey, how does this work?"]
+    p = Planner(FakeLLM().enqueue(*answers))
+    got = [(pl.guidance.action, pl.guidance.edit_op) for pl in (p.plan(t) for t in texts)]
+    assert got == [("edit", "restyle"), ("edit", "clip"), ("edit", "caption"), ("retrieve", None),
+                   ("create", None), ("edit", "restyle"), ("chat", None)]
+
+
 def test_a_schema_constrained_edit_always_names_its_operation():
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 

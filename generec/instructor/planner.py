@@ -15,18 +15,10 @@ from ..config import ROOT
 from ..llm.base import LLMError, LLMTimeout
 from ..prompts import render
 from .guidance import Guidance, GuidanceError, schema
-from .rules import asks_for_feed, plan_by_rules
+from .reconcile import reconcile
+from .rules import plan_by_rules
 
 MAX_TEXT = 600
-# Creating is never silent: it needs an explicit ask. Text inside tags or after "SYSTEM:" is
-# someone else's order, not the user's ask, so it is removed before looking.
-EXPLICIT_MAKE = re.compile(r"\b(make|generate|gen|create|crete|creat|produce|render|compose|animate|design)\b"
-                           r"|\bnew (video|vid|clip|one|animation)\b|doesn'?t exist|brand new", re.I)
-INJECTED = re.compile(r"<[^>]*>.*?(</[^>]*>|$)|\b(system|assistant)\s*:.*$", re.I | re.S)
-
-
-def asks_to_make(text: str) -> bool:
-    return bool(EXPLICIT_MAKE.search(INJECTED.sub(" ", text)))
 
 
 @dataclass
@@ -71,12 +63,9 @@ class Planner:
                 raw = self.llm.json(self.system, ask, schema(), max_tokens=96, examples=self.examples)
                 g = Guidance.parse(raw)
                 source = "llm" if attempt == 0 else "llm-retry"
-                if g.action == "create" and not asks_to_make(text):
-                    g.action, source = "retrieve", source + " (create needs an explicit ask: retrieving)"
-                if g.action == "chat" and asks_for_feed(text):
-                    ruled = plan_by_rules(text, shown, upload)
-                    if ruled.action == "retrieve":   # "next", "not these", "fewer X from now on"
-                        g, source = ruled, source + " (asks for other items, not chat: retrieving)"
+                g, changed = reconcile(g, text, shown, upload)
+                if changed:
+                    source += f" ({changed})"
                 return Plan(g, source)
             except LLMTimeout as exc:   # a second try would only double the wait
                 return Plan(plan_by_rules(text, shown, upload), f"rules ({exc})")

@@ -16,11 +16,8 @@ EDIT_OPS = [
     ("clip", r"\b(cut|trim|shorten|shorter|split|highlights?|clips? about|parts? about|excerpt)\b"),
     ("restyle", r"\b(look|filter|vintage|noir|black and white|sepia|warm(er)?|vivid|cartoon|sketch|faster|slow ?motion|slower|speed|vertical|9:16|colou?rs?)\b"),
 ]
-REF = r"\b(that one|this one|the (first|second|third|last|long|short|[a-z]+) one|the [a-z]+ (video|clip)|my (video|clip|upload)|this (video|clip|picture|photo)|\bit\b)"
+REF = r"\b(that one|this one|the (first|second|third|last|long|short|[a-z]+) one|the( [a-z]+){1,2} (video|clip|film|movie|reel)|my (video|clip|upload)|this (video|clip|picture|photo)|\bit\b)"
 CHAT = r"^\s*(hi|hello|hey|thanks|thank you|how (does|do)|what (is|are|can)|who are you|bye)\b"
-# Asking for another page, or a standing like/dislike, is a feed request even when it reads like small talk.
-FEED_CUE = r"\b(more|next|another|others?|else|different|less|fewer|no more|stop showing|from now on|not (these|those)|instead|skip|again)\b"
-QUESTION = r"\?\s*$|^\s*(how|what|why|who|when|where|which|can you|could you|do you|are you|is it|tell me|explain)\b"
 INJECT = r"\b(ignore (your|all|the|previous|any)\b.*\b(instructions|rules)|system prompt|password|other users?'?s?\b|user \w+'s|\w+'s (history|profile|likes))"
 MOODS = ["calm", "relaxing", "soothing", "funny", "energetic", "sad", "cheerful", "scary", "peaceful", "happy", "exciting", "chill", "cozy"]
 STYLES = ["vintage", "noir", "cartoon", "watercolor", "warm", "vivid", "sketch", "cinematic", "retro", "black and white", "sepia"]
@@ -31,13 +28,6 @@ FILLER = set("a an the me some something show find give i want would like to wat
 
 def _words_after(pattern: str, text: str) -> list[str]:
     return [m.strip() for m in re.findall(pattern, text) if m.strip()][:5]
-
-
-def asks_for_feed(text: str) -> bool:
-    """A statement (not a question, greeting or injection) that asks for other items or sets a standing preference."""
-    t = (text or "").lower().strip()
-    return bool(re.search(FEED_CUE, t)) and not re.search(QUESTION, t) and not re.search(INJECT, t) \
-        and not re.search(CHAT, t)
 
 
 def plan_by_rules(text: str, shown: list | None = None, upload: str | None = None) -> Guidance:
@@ -54,7 +44,7 @@ def plan_by_rules(text: str, shown: list | None = None, upload: str | None = Non
     op = next((name for name, pat in EDIT_OPS if re.search(pat, t)), None)
     if re.search(CREATE, t) and not (ref and op):
         g.action = "create"
-    elif op and (ref or upload == "video" or re.search(r"\b(edit|change|turn)\b", t)):
+    elif op and (ref or upload == "video" or re.search(r"\b(edit|change|turn|versions? of)\b", t)):
         g.action, g.edit_op = "edit", op
     else:
         g.action = "retrieve"
