@@ -24,9 +24,9 @@ EXPLICIT_MAKE = re.compile(r"\b(make|generate|gen|create|crete|creat|produce|ren
 INJECTED = re.compile(r"<[^>]*>.*?(</[^>]*>|$)|\b(system|assistant)\s*:.*$", re.I | re.S)
 FEED_CUE = re.compile(r"\b(more|next|another|others?|else|different|less|fewer|no more|stop showing|from now on|not (these|those)|instead|"
                       r"skip|again|i want|i'?d like|show me|find me|looking for|in the mood for|got any(thing)?|what'?s good|"
-                      r"what (have|do) you (got|have))\b", re.I)
+                      r"what (have|do) you (got|have)|is there (anything|any)|are there any|do you have (any|anything))\b", re.I)
 QUESTION = re.compile(r"\?\s*$|^\s*(how|what|why|who|when|where|which|can you|could you|do you|are you|is it|tell me|explain)\b", re.I)
-ASKS_ITEMS = re.compile(r"^\s*(what'?s good|what (have|do) you (got|have)|got any)", re.I)
+ASKS_ITEMS = re.compile(r"^\s*(what'?s good|what (have|do) you (got|have)|got any|is there (anything|any)|are there any|do you have (any|anything))", re.I)
 GREETING = re.compile(r"^\s*(hi|hello|hey|yo|ok|okay|so|um+|uh+|well)\b[\s,.!]*", re.I)
 
 

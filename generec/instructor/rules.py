@@ -11,7 +11,7 @@ from .guidance import Guidance
 
 CREATE = r"\b(make|generate|create|produce|render|compose)\b(?!.*\b(look|cover|thumbnail|shorter|faster|slower|subtitles?|captions?)\b)|\bnew (video|clip)\b"
 EDIT_OPS = [
-    ("thumbnail", r"\b(cover|thumbnail|poster|preview image)\b"),
+    ("thumbnail", r"\b(cover|thumbnail|thumb|poster|preview (image|pic|picture|frame|still)|(still|frame) for the (cover|preview))\b"),
     ("caption", r"\b(subtitles?|captions?|retitle|rename|title|description)\b"),
     ("clip", r"\b(cut|trim|shorten|shorter|split|highlights?|clips? about|parts? about|excerpt)\b"),
     ("restyle", r"\b(look|filter|vintage|noir|black and white|sepia|warm(er)?|vivid|cartoon|sketch|faster|slow ?motion|slower|speed|vertical|9:16|colou?rs?)\b"),
