@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     ap.add_argument("--backends", default="llamacpp,llamacpp:fast,rules", help="comma-separated GENEREC_LLM specs")
     ap.add_argument("--limit", type=int, default=0, help="only the first N requests")
     ap.add_argument("--requests", type=Path, default=DATA,
-                    help="labelled JSONL (default: the 189-request set; tests/data/instructor_heldout.jsonl was never used for tuning)")
+                    help="labelled JSONL (default: the 189-request tuning set; see README 'Measuring' for the held-out sets)")
     ap.add_argument("--turns", type=int, default=20, help="retrieval turns to time per backend (0: skip)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)

@@ -17,17 +17,23 @@ import re
 from .guidance import Guidance
 from .rules import CHAT, EDIT_OPS, INJECT, plan_by_rules
 
-EXPLICIT_MAKE = re.compile(r"\b(make|generate|gen|create|crete|creat|produce|render|compose|animate|design)\b"
+# Verb stems tolerate typos ("generat a vid") but not look-alikes ("creative commons", "product").
+EXPLICIT_MAKE = re.compile(r"\b(make|mk|generat(e|es|ed|ing)?|gen|creat(e|es|ed|ing)?|crete|produc(e|es|ed|ing)|render|compose|animat(e|es|ed|ing)|design)\b"
                            r"|\bnew (video|vid|clip|one|animation)\b|doesn'?t exist|brand new"
-                           r"|\bturn\b.{0,40}\binto an? (\w+ ){0,3}(video|clip|animation|short|reel)\b"
-                           r"|\ban? (\w+ )?(promo|promotional|advert|ad|intro|invitation|announcement) (video|clip|reel)\b", re.I)
+                           r"|\bturn\b.{0,40}\binto an? (\w+ ){0,3}(video|vid|clip|animation|short|reel)\b"
+                           r"|\ban? (\S+ ){0,3}(promo|promotional|advert|ad|intro|outro|invitation|announcement) (video|vid|clip|reel)\b", re.I)
 INJECTED = re.compile(r"<[^>]*>.*?(</[^>]*>|$)|\b(system|assistant)\s*:.*$", re.I | re.S)
+OVERRIDE = re.compile(r"\bsystem\s*override|\bnew rules?\b|\bdeveloper mode\b|\bjailbreak|\bdisregard (your|all|the|previous|any)\b", re.I)
+# Asking what exists is a search however it is phrased; "do you have a dark mode?" is not.
+ASKS_ITEMS = re.compile(r"\b(what'?s good|what (have|do) you (got|have)|got any(thing)?|have you got|is there (anything|any)|are there any|"
+                        r"there'?s (a|an|some) (video|vid|clip|one)|do you have(?! (a|an) (way|option|setting|feature|app|mode|account|plan)))\b", re.I)
 FEED_CUE = re.compile(r"\b(more|next|another|others?|else|different|less|fewer|no more|stop showing|from now on|not (these|those)|instead|"
-                      r"skip|again|i want|i'?d like|show me|find me|looking for|in the mood for|got any(thing)?|what'?s good|"
-                      r"what (have|do) you (got|have)|is there (anything|any)|are there any|do you have (any|anything))\b", re.I)
+                      r"skip|again|i want|i'?d like|show me|find me|looking for|in the mood for)\b", re.I)
 QUESTION = re.compile(r"\?\s*$|^\s*(how|what|why|who|when|where|which|can you|could you|do you|are you|is it|tell me|explain)\b", re.I)
-ASKS_ITEMS = re.compile(r"^\s*(what'?s good|what (have|do) you (got|have)|got any|is there (anything|any)|are there any|do you have (any|anything))", re.I)
-GREETING = re.compile(r"^\s*(hi|hello|hey|yo|ok|okay|so|um+|uh+|well)\b[\s,.!]*", re.I)
+# A bare noun phrase is a search: "something mysterious", "anything with owls".
+NOUN_PHRASE = re.compile(r"^\s*(something|anything|stuff|some|any|videos?|clips?)\b[^?]{0,40}$", re.I)
+SIMILAR = re.compile(r"^\s*(something |anything |stuff |more |videos? |ones? )?(similar to|like)\b", re.I)
+GREETING = re.compile(r"^\s*(hi|hello|hey|yo|ok|okay|so|um+|uh+|er+m?|well|yeah|yes|like|oh)\b[\s,.!]*", re.I)
 
 
 def asks_to_make(text: str) -> bool:
@@ -43,11 +49,14 @@ def _ungreeted(text: str) -> str:
 
 
 def asks_for_feed(text: str) -> bool:
-    """Asks for other items or sets a standing preference: not a question about the app, a greeting alone, or an injection."""
+    """Asks what exists, for other items, or sets a standing preference; not a question about the
+    app, a greeting alone, or an injection."""
     t = _ungreeted(text)
-    if not t or re.search(INJECT, t.lower()) or re.search(CHAT, t.lower()):
+    if not t or re.search(INJECT, t.lower()) or OVERRIDE.search(t) or re.search(CHAT, t.lower()):
         return False
-    return bool(FEED_CUE.search(t)) and (not QUESTION.search(t) or bool(ASKS_ITEMS.match(t)))
+    if ASKS_ITEMS.search(t) or NOUN_PHRASE.match(t):
+        return True
+    return bool(FEED_CUE.search(t)) and not QUESTION.search(t)
 
 
 def _cued(op: str | None, text: str) -> bool:
@@ -67,9 +76,18 @@ def reconcile(g: Guidance, text: str, shown: list, upload: str | None) -> tuple[
     if g.action == "create" and ruled.action == "edit" and ruled.item_ref:
         g.action, g.edit_op, g.item_ref = "edit", ruled.edit_op, g.item_ref or ruled.item_ref
         return g, f"makes something out of {ruled.item_ref}: editing"
+    if g.action == "edit" and upload == "image" and not shown:   # the editor edits videos: a picture is made into one
+        g.action, g.edit_op = ("create", None) if asks_to_make(text) else ("retrieve", None)
+        return g, f"a picture is not a video to edit: {'creating' if g.action == 'create' else 'retrieving'}"
+    if g.action == "edit" and SIMILAR.match(_ungreeted(text)):
+        g.action, g.edit_op = "retrieve", None
+        return g, "asks for similar items: retrieving"
     if g.action == "edit" and ruled.edit_op and ruled.edit_op != g.edit_op and not _cued(g.edit_op, text) and _cued(ruled.edit_op, text):
         was, g.edit_op = g.edit_op, ruled.edit_op
         return g, f"the words ask for {ruled.edit_op}, not {was}"
+    if g.action == "chat" and ruled.action == "edit" and (ruled.item_ref or upload == "video") and not OVERRIDE.search(text):
+        g.action, g.edit_op, g.item_ref = "edit", ruled.edit_op, ruled.item_ref
+        return g, f"names an edit ({ruled.edit_op}) of a video: editing"
     if g.action == "chat" and asks_for_feed(text) and (ruled := plan_by_rules(_ungreeted(text), shown, upload)).action == "retrieve":
         return ruled, "asks for other items, not chat: retrieving"
     return g, ""

@@ -12,11 +12,11 @@ from .guidance import Guidance
 CREATE = r"\b(make|generate|create|produce|render|compose)\b(?!.*\b(look|cover|thumbnail|shorter|faster|slower|subtitles?|captions?)\b)|\bnew (video|clip)\b"
 EDIT_OPS = [
     ("thumbnail", r"\b(cover|thumbnail|thumb|poster|preview (image|pic|picture|frame|still)|(still|frame) for the (cover|preview))\b"),
-    ("caption", r"\b(subtitles?|captions?|retitle|rename|title|description)\b"),
+    ("caption", r"\b(subtitles?|captions?|retitle|rename|title|description|transcribe|transcript|(text|words) on (the )?screen|onto the screen)\b"),
     ("clip", r"\b(cut|trim|shorten|shorter|split|highlights?|clips? about|parts? about|excerpt)\b"),
     ("restyle", r"\b(look|filter|vintage|noir|black and white|sepia|warm(er)?|vivid|cartoon|sketch|faster|slow ?motion|slower|speed|vertical|9:16|colou?rs?)\b"),
 ]
-REF = r"\b(that one|this one|the (first|second|third|last|long|short|[a-z]+) one|the( [a-z]+){1,2} (video|clip|film|movie|reel)|my (video|clip|upload)|this (video|clip|picture|photo)|\bit\b)"
+REF = r"\b(that one|this one|the (first|second|third|last|long|short|[a-z]+) one|the( [a-z-]+){1,3} (video|clip|film|movie|reel|explainer|trailer|screencast|short)|my (video|clip|upload)|this (video|clip|picture|photo)|\bit\b)"
 CHAT = r"^\s*(hi|hello|hey|thanks|thank you|how (does|do)|what (is|are|can)|who are you|bye)\b"
 INJECT = r"\b(ignore (your|all|the|previous|any)\b.*\b(instructions|rules)|system prompt|password|other users?'?s?\b|user \w+'s|\w+'s (history|profile|likes))"
 MOODS = ["calm", "relaxing", "soothing", "funny", "energetic", "sad", "cheerful", "scary", "peaceful", "happy", "exciting", "chill", "cozy"]
