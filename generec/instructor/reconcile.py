@@ -26,7 +26,7 @@ INJECTED = re.compile(r"<[^>]*>.*?(</[^>]*>|$)|\b(system|assistant)\s*:.*$", re.
 OVERRIDE = re.compile(r"\bsystem\s*override|\bnew rules?\b|\bdeveloper mode\b|\bjailbreak|\bdisregard (your|all|the|previous|any)\b", re.I)
 # Asking what exists is a search however it is phrased; "do you have a dark mode?" is not.
 ASKS_ITEMS = re.compile(r"\b(what'?s good|what (have|do) you (got|have)|got any(thing)?|have you got|is there (anything|any)|are there any|"
-                        r"there'?s (a|an|some) (video|vid|clip|one)|do you have(?! (a|an) (way|option|setting|feature|app|mode|account|plan)))\b", re.I)
+                        r"there'?s (a|an|some) (video|vid|clip|one)|(do|d'?) ?you have (any|anything|some|stuff|videos?|vids?|clips?|more|ones?|\w+ (videos?|vids?|clips?|stuff)))\b", re.I)
 FEED_CUE = re.compile(r"\b(more|next|another|others?|else|different|less|fewer|no more|stop showing|from now on|not (these|those)|instead|"
                       r"skip|again|i want|i'?d like|show me|find me|looking for|in the mood for)\b", re.I)
 QUESTION = re.compile(r"\?\s*$|^\s*(how|what|why|who|when|where|which|can you|could you|do you|are you|is it|tell me|explain)\b", re.I)
