@@ -160,14 +160,18 @@ class GeneRec:
         return screen(self.settings, self.store, user, text)
 
     def warm_up(self) -> None:
-        """Load the LLM and the check models and evaluate the LLM's fixed prompt prefix, so the first request is quick."""
+        """Load the LLM and the check models (the learned request screen included: fitted on the first
+        start, loaded afterwards) and evaluate the LLM's fixed prompt prefix, so the first request is quick."""
         try:
             self.screen(None, "hello")
+            from .fidelity.gate import context_for
+            from .fidelity.semantic import warm_up
+
+            warm_up(context_for(self.settings))   # the learned request screen: fitted once, then loaded from the data dir
             self.instructor.planner.plan("hello")
             from PIL import Image
 
             from .fidelity.backends import nsfw_scores
-            from .fidelity.gate import context_for
 
             nsfw_scores([Image.new("RGB", (64, 64))], context_for(self.settings))   # the result check's frame model
         except Exception as exc:  # warming is best effort; the first real turn reports real errors

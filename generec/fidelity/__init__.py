@@ -8,6 +8,7 @@ silent pass). Files, one job each:
     rules.py         hand-written text rules: harmful topics, injection, imitation cues, stereotypes
     privacy.py       find personal data, `redact`, who may read whose data
     request.py       `screen_request(text, ctx)`: safety, privacy, imitation, injection (+ policy)
+    semantic.py      the learned request screen (MiniLM layers -> SVM) for what the rules miss
     authenticity.py  facts in narration must come from the sources; no "real footage" for AI items
     licences.py      licence table and the licence an edited/created item inherits
     phash.py         perceptual frame hashes; corpus index against unmodified copies

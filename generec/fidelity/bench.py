@@ -41,6 +41,12 @@ def screening(settings: Settings, data: Path, log) -> dict:
     t0 = time.perf_counter()
     screen_request("warm up", ctx)
     out = {"load_s": round(time.perf_counter() - t0, 2)}
+    from .semantic import model
+
+    learned = model(ctx)
+    if learned:
+        out["learned"] = dict(learned["stats"], threshold=round(learned["threshold"], 3))
+        log(f"learned screen: {out['learned']} (models and fit loaded in {out['load_s']} s)")
     for kind in ("redteam", "benign"):
         for f in sorted(data.glob(f"{kind}*.jsonl")):
             rows = [json.loads(line) for line in f.read_text().splitlines() if line.strip()]

@@ -17,6 +17,14 @@ Policy (what blocks, what only gets noted):
 - injection: instruction overrides, role changes, secret/prompt extraction, paths outside the
   app (../../etc/passwd), code, switching off safety or the watermark, passing AI media off as
   real, and any request for another user's data (including names in `ctx.other_users`).
+- learned screen (`semantic.py`): when every rule passes, a classifier trained on
+  assets/fidelity/policy_train.jsonl judges the request by meaning; if it says harmful, the
+  check of its category fails ("this looks like a request for weapon-making instructions").
+  Copyright is judged under injection (misuse of the app), misinformation under safety.
+  Rules still decide first: their reasons name the exact words.
+- Exceptions the rules make: learning about a harm is not asking for it ("how to spot deepfake
+  scams", "how Ponzi schemes collapse", "what to do if someone is stalking you"), and a user's
+  own business e-mail, phone or address may go into their own video.
 A check whose model is missing reports not_run unless its rules already found a failure.
 """
 from __future__ import annotations
@@ -25,7 +33,7 @@ import re
 
 from .base import CheckResult, Context, Report, Unavailable
 from .privacy import CONTACT, PII, find_pii
-from .rules import HARMFUL, IMITATION_ALWAYS, INJECTION, NOT_A_PERSON_VOICE, STEREOTYPE, GROUPS, find
+from .rules import AWARENESS, GROUPS, HARMFUL, IMITATION_ALWAYS, INJECTION, NOT_A_PERSON_VOICE, PROTECTIVE, STEREOTYPE, find
 
 MAX_CHARS = 2000
 _I = re.IGNORECASE
@@ -48,6 +56,20 @@ _SURVEIL = re.compile(r"\bdox+\w*|\bstalk\w*|\btrack(?:s|ing)? (?:down|her|him|t
 # Identifiers named in words ("her passport number"): they need no digits to be a problem.
 _ID_WORDS = re.compile(r"\b(?:passport|social security|ssn|national insurance|bank (?:details|account)|credit card|card number|pin|password|"
                        r"date of birth|birthday and address|home address|(?:phone|mobile|cell) number|e-?mail address|licen[cs]e plate|medical records?)\b", _I)
+# The user's own (business) contact details, put on purpose into their own video.
+_OWN = re.compile(r"\b(?:my|our)\s+(?:own\s+)?(?:(?:business|work|shop|store|company|office|studio|salon|bakery|restaurant|cafe|band|channel|brand|agency)(?:'s)?\s+)?"
+                  r"(?:e-?mail(?: address)?|phone(?: number)?|mobile|number|website|contact details)\b|\bmy (?:number|e-?mail) is\b", _I)
+
+
+def _own_contact(text: str, kinds) -> bool:
+    return bool(_OWN.search(text)) and not _THIRD.search(text) and set(kinds) <= {"EMAIL", "PHONE", "ADDRESS"}
+
+
+def _id_kind(words: str) -> str:
+    w = words.lower()
+    return "PHONE" if re.search(r"phone|mobile|cell", w) else "EMAIL" if "mail" in w else "ADDRESS" if w == "home address" else "ID"
+
+
 # Strong cues (voice, face, narrated by, make X say): any capitalised name counts as a person.
 _IMITATE = [re.compile(p, _I) for p in (
     r"PERSONX(?:'s|s')\s+(?:own\s+|real\s+|exact\s+|famous\s+)?(?:voice|face|likeness|accent|singing voice|mannerisms|body)",
@@ -109,21 +131,25 @@ def _privacy(text: str, ctx: Context, found, why_not) -> CheckResult:
     persons = [f.text for f in found if f.kind == "PERSON"]
     summary = {k: sum(1 for f in found if f.kind == k) for k in kinds}
     what = ", ".join(k.lower().replace("_", " ") for k in contact)
-    if contact and _OUTPUT.search(text):
+    own = _own_contact(text, contact)
+    if contact and _OUTPUT.search(text) and not own:
         return CheckResult.failed("privacy", f"asks to put personal data ({what}) into the result; contact details are never written into videos", found=summary)
     if contact and _THIRD.search(text):
         return CheckResult.failed("privacy", f"carries someone else's personal data ({what})", found=summary)
     surveil = _SURVEIL.search(text)
-    if surveil:
+    if surveil and not PROTECTIVE.search(text):   # "how doxxing works so people can protect themselves"
         return CheckResult.failed("privacy", f"asks to track, expose or secretly record a person ({surveil.group(0)!r})", found=summary)
     ids = _ID_WORDS.search(text)
-    if ids and (_OUTPUT.search(text) or _THIRD.search(text)) and not re.search(r"\bhow to (?:protect|keep|secure|hide)\b", text, _I):
+    if ids and (_OUTPUT.search(text) or _THIRD.search(text)) and not _own_contact(text, [_id_kind(ids.group(0))]) and \
+            not re.search(r"\bhow to (?:protect|keep|secure|hide)\b", text, _I):
         return CheckResult.failed("privacy", f"asks to put someone's {ids.group(0)} into the result", found=summary)
     cue = _PRIVATE_CUE.search(text)
     if cue and (persons or _THIRD.search(text) or re.search(r"\bmy (?:ex|neighbou?r|coworker|colleague|classmate|boss|teacher|landlord|roommate)\b", text, _I)):
         return CheckResult.failed("privacy", f"asks about a private person's life or whereabouts ({cue.group(0)!r})", found=summary)
     if why_not:
         return CheckResult.not_run("privacy", f"contact-data rules passed, but name detection could not run: {why_not}", found=summary)
+    if own:
+        return CheckResult.passed("privacy", "your own contact details, put in your own video on purpose; they are removed from anything stored", found=summary)
     if found:
         return CheckResult.passed("privacy", f"personal data noted ({', '.join(k.lower() for k in kinds)}); it is removed from anything stored", found=summary)
     return CheckResult.passed("privacy", "no personal data found")
@@ -144,13 +170,16 @@ def _mark(text: str, spans) -> str:
 
 def _imitation(text: str, found, why_not) -> CheckResult:
     m = IMITATION_ALWAYS.search(text)
-    if m:
+    about = m and AWARENESS.search(text) and not re.match(r"\s+(?:videos?\s+|clips?\s+)?(?:of|with|featuring|starring)\b", text[m.end():], _I)
+    if m and not about:
         return CheckResult.failed("imitation", f"asks for a deepfake or cloned voice ({m.group(0)!r})")
     ner = [(f.start, f.end) for f in found if f.kind == "PERSON"]
     places = [(f.start, f.end) for f in found if f.kind == "LOCATION"]
     overlaps = lambda s, e, spans: any(s < e2 and s2 < e for s2, e2 in spans)  # noqa: E731
     ner = [(s, e) for s, e in ner if not _FAMILY.search(text[:s])]  # "my grandma Rosa": the user's own circle
-    guessed = [(s, e) for s, e in _name_spans(text) if not overlaps(s, e, ner) and not _FAMILY.search(text[:s])]
+    # "impersonators in Las Vegas": a place after in/at/from is not a person ("in Morgan Freeman's voice" is: spaCy calls it a place)
+    at_place = lambda s, e: overlaps(s, e, places) and re.search(r"\b(?:in|at|from|near|around|across)\s+$", text[:s], _I) and not text[e:].startswith(("'s", "’s"))  # noqa: E731
+    guessed = [(s, e) for s, e in _name_spans(text) if not overlaps(s, e, ner) and not at_place(s, e) and not _FAMILY.search(text[:s])]
     solid = [(s, e) for s, e in guessed if " " in text[s:e] and not overlaps(s, e, places) and not _PLACE_WORDS.search(text[s:e])
              and not re.search(r"\bthe\s+$", text[:s], _I)]
     solid += [m.span() for m in _OFFICE.finditer(text)]
@@ -181,4 +210,9 @@ def screen_request(text: str, ctx: Context) -> Report:
     """The request checks; `Report.allowed` False means refuse with `Report.summary()`."""
     text = text or ""
     found, why_not = find_pii(text, ctx)
-    return Report([_safety(text, ctx), _privacy(text, ctx, found, why_not), _imitation(text, found, why_not), _injection(text, ctx)], "request")
+    checks = [_safety(text, ctx), _privacy(text, ctx, found, why_not), _imitation(text, found, why_not), _injection(text, ctx)]
+    if not any(c.status == "fail" for c in checks):   # the rules' reasons are the precise ones; the learned screen covers what they miss
+        from .semantic import fold_in, judge
+
+        checks = fold_in(checks, judge(text, ctx))
+    return Report(checks, "request")

@@ -122,13 +122,20 @@ BENIGN_IDIOMS = re.compile(
     r"|\bda bomb\b|\bexplosive (?:transitions?|growth|flavou?rs?|energy|intro|start|finale|colou?rs?|beats?|performance|action)\b"
     r"|\bshoot(?:ing)? (?:a |the |some |better )?(?:photos?|pictures?|video|footage|timelapse|time-lapse|sunset|scene|film|movie|hoops|the breeze)\b|\bshooting stars?\b|\bphoto ?shoot\b"
     r"|\bfight(?:ing)? (?:climate change|cancer|poverty|hunger|fires?|wildfires?|crime|disease|for)\b|\bcut(?:ting)? (?:onions|the (?:video|clip|first|last|intro)|hair)\b"
-    r"|\bexecute (?:a|the|my) (?:perfect )?(?:plan|kickflip|trick|move|jump)\b|\bdrop (?:the )?beat\b",
+    r"|\bexecute (?:a|the|my) (?:perfect )?(?:plan|kickflip|trick|move|jump)\b|\bdrop (?:the )?beat\b"
+    r"|\b(?:not (?:too |very |that |overly |at all )?|non-?|no |nothing |without (?:any )?|less )(?:gory|gore|graphic|bloody)\b",   # "scary but not too gory"
     _F)
 # Words that mark a request as protective or educational: fraud, self-harm, challenge and drug
 # rules do not fire on "how to spot phishing" or "suicide prevention".
 PROTECTIVE = re.compile(r"\b(?:awareness|prevention|preventing|warning signs?|how to (?:spot|avoid|recogni[sz]e|report|protect|stay safe|help)|"
-                        r"(?:spot|avoid|recogni[sz]e|report) (?:a |the )?\w*|protect (?:yourself|your|kids|children|people)|hotline|helpline|stay safe|safety|dangers of)\b", _F)
+                        r"(?:spot|avoid|recogni[sz]e|report) (?:a |the )?\w*|protect (?:yourself|your|kids|children|people|themselves|ourselves|myself)|hotline|helpline|stay safe|safety|dangers of|"
+                        r"what to do if|support (?:numbers?|lines?|groups?|services?)|where to (?:find|get) (?:help|support)|grief|bereave\w*)\b", _F)
 _PROTECTIVE_OK = {"fraud or scams", "self-harm", "dangerous challenges", "making illegal drugs"}
+# Explaining how a fraud works or ends is not committing one ("how Ponzi schemes collapse").
+_HISTORY = re.compile(r"\bhistory of\b|\bhow (?:\w+ ){0,3}(?:collapsed?|fail(?:ed|s)?|(?:are|were|get|got) (?:caught|detected|stopped))\b", _F)
+# Learning about deepfakes and voice clones is not asking for one ("how to spot deepfake scams").
+AWARENESS = re.compile(r"\b(?:spot|detect\w*|recogni[sz]\w*|identify|protect\w*|avoid|risks?|risky|dangers?|dangerous|ethics|laws? (?:on|against|about)|"
+                       r"history of|how (?:\w+ ){0,2}(?:works?|are (?:made|detected|spotted))|what (?:is|are) (?:a |an )?(?:deep ?fakes?|voice clon\w*))\b", _F)
 
 
 def find(rules: list[tuple[str, re.Pattern]], text: str) -> list[tuple[str, str]]:
@@ -137,7 +144,7 @@ def find(rules: list[tuple[str, re.Pattern]], text: str) -> list[tuple[str, str]
     protective = bool(PROTECTIVE.search(text))
     hits, seen = [], set()
     for label, pat in rules:
-        if label in seen or (protective and label in _PROTECTIVE_OK):
+        if label in seen or (protective and label in _PROTECTIVE_OK) or (label == "fraud or scams" and _HISTORY.search(text)):
             continue
         m = pat.search(clean)
         if m:

@@ -63,6 +63,31 @@ class SentenceEmbedder:
         m = self.model.encode(list(texts), batch_size=32, convert_to_numpy=True, show_progress_bar=False)
         return _normalise(m)
 
+    def encode_layers(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        """(n, 2 x (layers + 1), hidden): every layer's mean token state, then every layer's first
+        ([CLS]) token state, each L2-normalised. The early layers keep the words that carry intent
+        ("how to build", "put his number on"), which the final sentence vector blurs into topic."""
+        import torch
+
+        body = self.model[0].auto_model
+        prep = getattr(self.model, "preprocess", None) or self.model.tokenize   # `tokenize` before sentence-transformers 6
+        order = np.argsort([len(t) for t in texts], kind="stable")   # similar lengths per batch: less padding
+        out = None
+        for i in range(0, len(texts), batch_size):
+            idx = order[i:i + batch_size]
+            batch = prep([texts[j] for j in idx])
+            with torch.inference_mode():
+                states = body(**{k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")},
+                              output_hidden_states=True).hidden_states
+            mask = batch["attention_mask"].unsqueeze(-1).float()
+            pooled = torch.stack([(h * mask).sum(1) / mask.sum(1) for h in states] + [h[:, 0] for h in states], 1).numpy()
+            if out is None:
+                out = np.zeros((len(texts), *pooled.shape[1:]), dtype=np.float32)
+            out[idx] = pooled
+        if out is None:
+            return np.zeros((0, 2, self.dim), dtype=np.float32)
+        return out / np.maximum(np.linalg.norm(out, axis=2, keepdims=True), 1e-12)
+
 
 def bundled_minilm_path() -> str:
     try:
