@@ -7,7 +7,6 @@ with the reason; a second failure falls back to the keyword planner, and the ste
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from functools import cached_property
 

@@ -65,6 +65,8 @@ def _cued(op: str | None, text: str) -> bool:
 
 def reconcile(g: Guidance, text: str, shown: list, upload: str | None) -> tuple[Guidance, str]:
     """The plan after the cue-word checks, and what changed ("" when nothing did)."""
+    if g.action == "retrieve":   # no check below overrules a search
+        return g, ""
     ruled = plan_by_rules(text, shown, upload)
     if g.action == "create" and not asks_to_make(text):
         if ruled.action == "edit":
