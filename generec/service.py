@@ -227,15 +227,16 @@ class GeneRec:
         if len(text) > MAX_TEXT:
             yield Problem(f"That message is {len(text)} characters long; I read at most {MAX_TEXT}. Shorten it and send it again.")
             return
-        self.store.add_message(user.name, session, "user", text, {"files": [str(f) for f in files or []]})
         seen, deps, upload = self.read(user.name, session, files or [])
         for title, detail, secs in seen.notes:
             yield Step(title, detail, seconds=secs)
         for p in seen.problems:
             yield Problem(p)
         if not text and not (seen.transcript or seen.labels) and seen.image_vector() is None:
+            # nothing usable arrived: say so, and store nothing (a bad upload leaves no trace)
             yield Say("I couldn't use anything in that message. Try typing what you'd like to see.")
             return
+        self.store.add_message(user.name, session, "user", text, {"files": [str(f) for f in files or []]})
         heard = seen.transcript
         request = " ".join(x for x in (text, heard) if x)
         if request:
