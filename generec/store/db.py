@@ -16,13 +16,14 @@ from sqlalchemy.exc import IntegrityError
 
 from . import records as R
 from .chat import ChatAndJobs
+from .people import PeopleAndAccounts
 from .engine import make_engine, writer
 from .migrations import migrate
 from .schema import TABLES, interactions, items, users
 from ..types import EVENT_KINDS, ORIGINS, Interaction, Item, User
 
 
-class Store(ChatAndJobs):
+class Store(ChatAndJobs, PeopleAndAccounts):
     def __init__(self, url: str, migrate_now: bool = True):
         self.url = url
         self.engine = make_engine(url)

@@ -91,6 +91,14 @@ def _interactions_item_index(conn: Connection) -> None:
     Index("ix_interactions_item", schema.interactions.c.item_id).create(conn)
 
 
+@migration("0004_accounts")
+def _accounts(conn: Connection) -> None:
+    md = MetaData()
+    Table("accounts", md, Column("name", String, primary_key=True), Column("pw_hash", Text, nullable=False),
+          Column("created_at", Float, nullable=False))
+    md.create_all(conn)
+
+
 def _lock(conn: Connection) -> None:
     """Serialise migrators across processes for the rest of this transaction."""
     if conn.dialect.name == "postgresql":

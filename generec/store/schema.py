@@ -93,6 +93,16 @@ jobs = Table(
     Index("ix_jobs_user_status", "user", "status"),
 )
 
+# Sign-in accounts (added by 0004): a name and a salted password hash, never the password.
+# Profiles belong to an account by name: the account's own user row has the same name, and
+# its try-out copies of personas are `<account>--<persona>` (see generec/accounts.py).
+accounts = Table(
+    "accounts", metadata,
+    Column("name", String, primary_key=True),
+    Column("pw_hash", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
 # Bookkeeping for migrations.py; created by the runner itself, before any migration.
 schema_migrations = Table(
     "schema_migrations", metadata,
@@ -100,4 +110,4 @@ schema_migrations = Table(
     Column("applied_at", Float, nullable=False),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (users, items, interactions, messages, jobs, schema_migrations)}
+TABLES: dict[str, Table] = {t.name: t for t in (users, items, interactions, messages, jobs, accounts, schema_migrations)}
