@@ -27,25 +27,21 @@ def build(settings: Settings | None = None):
     import threading
 
     threading.Thread(target=app.warm_up, name="llm-warm-up", daemon=True).start()
-    return build_demo(app), settings
-
-
-def allowed_paths(settings: Settings) -> list[str]:
-    """What Gradio may serve: the data dir and the media dir, each as given and resolved. Gradio
-    resolves links before it checks a path, so a media dir that is a link (to a bigger disk, a
-    Space's persistent storage) must be allowed where it really is, or its videos are refused."""
-    dirs = [settings.data_dir, settings.media_dir]
-    out: list[str] = []
-    for d in dirs + [Path(d).resolve() for d in dirs]:
-        if str(d) not in out:
-            out.append(str(d))
-    return out
+    demo = build_demo(app)
+    demo.generec = app   # the launcher needs the app for the door's routes and sign-in
+    return demo, settings
 
 
 def launch(settings: Settings | None = None, **kw):
+    """Start the app. Who may come in and what may be fetched is decided by `generec.ui.access`:
+    nothing in the data dir is served by Gradio; item media go through `/media/<id>`, which checks
+    the requester; a non-loopback address needs sign-in."""
+    from generec.ui.access import launch_options
+
     demo, settings = build(settings)
-    demo.queue(default_concurrency_limit=4).launch(
-        server_name=settings.host, server_port=settings.port, allowed_paths=allowed_paths(settings), **kw)
+    opts = {**launch_options(demo.generec, settings), **kw}
+    demo.queue(default_concurrency_limit=4, max_size=4 * settings.max_waiting).launch(
+        server_name=settings.host, server_port=settings.port, **opts)
     return demo
 
 

@@ -1,6 +1,7 @@
 """Command line: `python -m generec <command>`; each command is a thin call into the package.
 
-Commands: corpus build, models assemble, serve, recommend, plan, edit, create, verify, screen, bench. Later issues add theirs
+Commands: corpus build, models assemble, serve, recommend, plan, edit, create, verify, screen, bench,
+users add|remove|list (sign-in accounts), data export|delete (everything stored about an account). Later issues add theirs
 in `COMMANDS` (explicit registration in one place).
 """
 from __future__ import annotations
@@ -110,8 +111,68 @@ def _screen(args, settings: Settings) -> int:
     return screen_main(args.rest)
 
 
+def _users(args, settings: Settings) -> int:
+    from .accounts import Accounts, erase_data
+    from .store import open_store
+
+    store = open_store(settings.db_url)
+    try:
+        accounts = Accounts(store)
+        if args.action == "list":
+            for n in accounts.names():
+                print(n)
+            return 0
+        if not args.name:
+            raise ValueError(f"users {args.action} needs a NAME")
+        if args.action == "add":
+            if args.password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                import getpass
+
+                password = getpass.getpass(f"password for {args.name}: ")
+                if getpass.getpass("again: ") != password:
+                    raise ValueError("the two passwords differ; nothing was changed")
+            print(f"account {accounts.add(args.name, password)} ready: it signs in when the app is bound beyond loopback")
+            return 0
+        if not accounts.remove(args.name):
+            raise ValueError(f"there is no account {args.name!r}")
+        msg = f"account {args.name} removed (its sign-in)"
+        if args.erase:
+            from .service import GeneRec
+
+            counts = erase_data(GeneRec(settings, store=store), args.name)
+            msg += "; erased " + ", ".join(f"{v} {k}" for k, v in counts.items())
+        print(msg)
+        return 0
+    finally:
+        store.close()
+
+
+def _data(args, settings: Settings) -> int:
+    from .accounts import LOCAL_OWNER, erase_data, export_data
+    from .service import GeneRec
+
+    app = GeneRec(settings)
+    who = args.account or LOCAL_OWNER
+    if args.action == "export":
+        text = json.dumps(export_data(app, who), ensure_ascii=False, indent=1, default=str)
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as f:
+                f.write(text)
+            print(f"wrote everything stored about {who} to {args.out}")
+        else:
+            print(text)
+        return 0
+    if not args.yes:
+        raise ValueError(f"this deletes every profile of {who}, its history and private videos: add --yes")
+    counts = erase_data(app, who)
+    print(json.dumps({"account": who, "deleted": counts}))
+    return 0
+
+
 OWN_ARGV = ("edit", "create", "verify", "screen", "recsys")   # these parse their whole command line, -h included
-COMMANDS = {"recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
+COMMANDS = {"users": _users, "data": _data, "recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -145,6 +206,16 @@ def parser() -> argparse.ArgumentParser:
                        ("recsys", "retrain | status of the feed's recommender (see `generec recsys -h`)")):
         e = sub.add_parser(name, help=text, add_help=False)
         e.add_argument("rest", nargs=argparse.REMAINDER)
+    u = sub.add_parser("users", help="sign-in accounts: add NAME | remove NAME [--erase] | list")
+    u.add_argument("action", choices=["add", "remove", "list"])
+    u.add_argument("name", nargs="?")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    u.add_argument("--erase", action="store_true", help="with remove: also delete everything stored about the account")
+    d = sub.add_parser("data", help="your data: export [ACCOUNT] [--out FILE] | delete [ACCOUNT] --yes (default account: the local owner)")
+    d.add_argument("action", choices=["export", "delete"])
+    d.add_argument("account", nargs="?")
+    d.add_argument("--out")
+    d.add_argument("--yes", action="store_true")
     b = sub.add_parser("bench", help="benchmarks that print numbers: all | app | recsys | index")
     b.add_argument("what")
     b.add_argument("rest", nargs=argparse.REMAINDER)

@@ -21,6 +21,7 @@ from .feed import Feed
 from .instructor.planner import Planner
 from .instructor.tools import Deps
 from .instructor.turn import Instructor
+from .limits import Limits
 from .llm import LLMUnavailable, load_llm
 from .profile import build_profile
 from .types import EVENT_KINDS, Interaction, User
@@ -48,6 +49,7 @@ class GeneRec:
 
         self.settings = settings
         self.store = store or open_store(settings.db_url)
+        self.store.fail_interrupted_jobs()   # jobs a crash or kill left queued or running are marked failed
         self.catalog = catalog or Catalog(settings, self.store)
         self.feed = Feed(self.catalog)
         self.editor = self._edit        # (deps, item_id, op, args) -> dict; None switches editing off
@@ -55,6 +57,7 @@ class GeneRec:
         self._jobs = None
         self._instructor = None
         self._lock = threading.Lock()   # two first turns at once must not load the LLM twice
+        self.limits = Limits.from_settings(settings)
 
     @property
     def instructor(self) -> Instructor:
@@ -97,8 +100,16 @@ class GeneRec:
         }
 
     # -- editor and creator, as the instructor's tools see them -----------------
+    def _over_limit(self, user: str) -> dict | None:
+        """An account's edits and creations are counted together (its persona copies included)."""
+        why = self.limits.start_creation(user.split("--", 1)[0])
+        return {"status": "unavailable", "message": why} if why else None
+
     def _edit(self, deps, item_id: str, op: str, args: dict) -> dict:
         from .editor.hook import app_editor
+
+        if (over := self._over_limit(deps.user)) is not None:
+            return over
 
         res = app_editor(deps, None if item_id == "upload" else item_id, op, args)
         if res.get("status") == "ok":
@@ -139,6 +150,8 @@ class GeneRec:
     def _create(self, deps, args: dict) -> dict:
         from .creator.tool import guidance_from_args, job_events
 
+        if (over := self._over_limit(deps.user)) is not None:
+            return over
         job = self.jobs.submit(args.get("query") or "", user=deps.user, guidance=guidance_from_args(args))
 
         def stream():

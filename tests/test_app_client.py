@@ -69,17 +69,23 @@ def texts(msg: dict) -> list[str]:
 
 
 def videos(history: list[dict]) -> list[tuple[int, dict]]:
-    """(position, component part) of every video message in a returned history."""
+    """(position, file part) of every video message in a returned history (gradio_client has
+    downloaded each through the app's checked media route: `file` is the local copy's path)."""
     return [(n, p) for n, m in enumerate(history) for p in m.get("content") or []
-            if p.get("type") == "component" and p.get("component") == "video"]
+            if p.get("type") == "file" and str(p.get("file") or "").endswith(".mp4")]
+
+
+def video_id(part: dict) -> str:
+    f = part["file"]
+    return Path(f["path"] if isinstance(f, dict) else f).stem
 
 
 def item_by_file(store) -> dict[str, object]:
     return {Path(it.media_path).name: it for it in store.list_items(visible_to=None)}
 
 
-def chat(client, text: str, user: str = "maya", history: list | None = None) -> list[dict]:
-    out = client.predict(box(text), history or [], user, api_name="/chat")
+def chat(client, text: str, user: str = "maya") -> list[dict]:
+    out = client.predict(box(text), user, api_name="/chat")
     assert isinstance(out, (list, tuple)) and len(out) == 2, out  # (chat history, box update)
     return out[0]
 
@@ -87,16 +93,14 @@ def chat(client, text: str, user: str = "maya", history: list | None = None) -> 
 def test_chat_api_takes_box_history_and_profile(client):
     api = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     params = [p["parameter_name"] for p in api["/chat"]["parameters"]]
-    assert params == ["box", "history", "user"]  # session and item map are per-session state, not API inputs
-    assert [p["parameter_name"] for p in api["/feedback"]["parameters"]] == ["user", "item_id", "kind", "value"]
+    assert params == ["box", "choice"]  # session, item map and the chat so far are per-session state, not API inputs
+    # the user is never an argument: the profile choice only picks among the requester's own profiles
+    assert [p["parameter_name"] for p in api["/feedback"]["parameters"]] == ["item_id", "kind", "value", "choice"]
     assert "maya" in api["/chat"]["parameters"][2]["python_type"]["type"]
 
 
 def test_full_turn_returns_served_videos_with_reasons(server, client, store):
-    before = [user_msg("hello")]
-    history = chat(client, REQUEST, history=before)
-
-    assert history[0]["role"] == "user" and texts(history[0]) == ["hello"]  # the history sent is kept
+    history = chat(client, REQUEST)
     assert any(REQUEST in t for m in history for t in texts(m) if m["role"] == "user")
     steps = [m["metadata"]["title"] for m in history if (m.get("metadata") or {}).get("title")]
     assert any(s.startswith("Searched the corpus") for s in steps), steps
@@ -104,36 +108,35 @@ def test_full_turn_returns_served_videos_with_reasons(server, client, store):
     found = videos(history)
     assert len(found) == server.settings.top_k, history
     files = item_by_file(store)
+    by_id = {it.id: it for it in store.list_items(visible_to=None)}
     for pos, part in found:
-        path = part["value"]
-        assert isinstance(path, str) and path.endswith(".mp4"), part
-        item = files[Path(path).name]
-        # served by the app: the bytes over HTTP are the corpus file's bytes
-        with urllib.request.urlopen(f"{server.url}gradio_api/file={path}", timeout=30) as r:
-            assert r.status == 200
-            assert r.headers.get("content-type", "").startswith("video/")
-            body = r.read()
-        assert body == (server.settings.data_dir / item.media_path).read_bytes()
+        item = by_id[video_id(part)]
+        # served by the app: the bytes the client fetched are the corpus file's bytes
+        assert Path(part["file"]).read_bytes() == (server.settings.data_dir / item.media_path).read_bytes()
+        with urllib.request.urlopen(f"{server.url}media/{item.id}", timeout=30) as r:
+            assert r.status == 200 and r.headers.get("content-type", "").startswith("video/")
         # the message after each video is its reason line: bold title, a dash, why
         reason = " ".join(texts(history[pos + 1]))
         assert reason.startswith(f"**{item.title}**") and " — " in reason, reason
         assert len(reason.split(" — ", 1)[1].strip()) > 3
-        assert part["constructor_args"].get("label") == item.title
+        assert part.get("alt_text") == item.title
 
 
 def test_feedback_endpoint_stores_a_like(client, store):
     item = store.list_items(visible_to=None)[0]
     t0 = time.time()
-    out = client.predict("leo", item.id, "like", None, api_name="/feedback")
-    assert out == {"user": "leo", "item_id": item.id, "kind": "like", "value": None}
-    rows = [r for r in store.interactions(user="leo", kinds=["like"], item_id=item.id, since=t0 - 1)
+    out = client.predict(item.id, "like", None, "leo", api_name="/feedback")
+    assert out == {"profile": "leo", "item_id": item.id, "kind": "like", "value": None}
+    # the local owner's try-out copy of Leo took the like; the persona itself is untouched
+    assert not [r for r in store.interactions(user="leo", kinds=["like"], item_id=item.id, since=t0 - 1) if r.session != "simulated"]
+    rows = [r for r in store.interactions(user="owner--leo", kinds=["like"], item_id=item.id, since=t0 - 1)
             if r.session != "simulated"]
     assert len(rows) == 1, rows
 
 
 @pytest.mark.parametrize("args,words", [
-    (("maya", "no-such-item", "like", None), "no-such-item"),
-    (("maya", "white-dog-resting", "adore", None), "adore"),
+    (("no-such-item", "like", None, "maya"), "no-such-item"),
+    (("white-dog-resting", "adore", None, "maya"), "adore"),
 ])
 def test_feedback_endpoint_rejects_bad_input_clearly(client, store, args, words):
     from gradio_client.exceptions import AppError
@@ -147,7 +150,8 @@ def test_feedback_endpoint_rejects_bad_input_clearly(client, store, args, words)
 def test_publish_endpoint_refuses_what_is_not_yours_and_keeps_it_private(client, store):
     from generec.types import Item
 
-    store.add_items([Item(id="leo-made", title="Leo's private video", origin="ai_created", owner="leo", visibility="private",
+    client.predict("white-dog-resting", "like", None, "leo", api_name="/feedback")   # makes the owner's copy of leo
+    store.add_items([Item(id="leo-made", title="Leo's private video", origin="ai_created", owner="owner--leo", visibility="private",
                           media_path="media/created/leo-made.mp4")])
     msg, _ = client.predict("maya", "leo-made", api_name="/publish")
     assert "no item" in msg and store.get_item("leo-made").visibility == "private"
@@ -167,9 +171,8 @@ def test_empty_message_is_explained_and_app_keeps_serving(client):
     assert videos(chat(client, REQUEST))
 
 
-@pytest.mark.parametrize("name,words", [("nobody", ["no profile called “nobody”", "maya"]),
-                                        ("", ["pick a profile", "maya"]),
-                                        ("../etc", ["not a usable profile name", "maya"])])
+@pytest.mark.parametrize("name,words", [("nobody", ["no profile “nobody” of yours", "profile list"]),
+                                        ("../etc", ["no profile “../etc” of yours", "profile list"])])
 def test_unknown_or_blank_profile_gets_a_clear_message_in_the_chat(client, store, name, words):
     from gradio_client.exceptions import AppError
 
@@ -182,7 +185,7 @@ def test_unknown_or_blank_profile_gets_a_clear_message_in_the_chat(client, store
     assert not videos(history)
     if name:
         with pytest.raises(AppError, match="profile"):
-            client.predict(name, "white-dog-resting", "like", None, api_name="/feedback")
+            client.predict("white-dog-resting", "like", None, name, api_name="/feedback")
     assert store.count("interactions") == n and store.count("messages") == n_msgs   # nothing stored
     assert videos(chat(client, REQUEST))  # still serving
 
@@ -190,7 +193,7 @@ def test_unknown_or_blank_profile_gets_a_clear_message_in_the_chat(client, store
 def test_picture_alone_finds_videos(client):
     from gradio_client import handle_file
 
-    out = client.predict(box("", [handle_file(str(PHOTO))]), [], "maya", api_name="/chat")
+    out = client.predict(box("", [handle_file(str(PHOTO))]), "maya", api_name="/chat")
     history = out[0]
     steps = [(m.get("metadata") or {}).get("title", "") for m in history]
     assert any(t.startswith("Looked at your picture") for t in steps), steps
@@ -219,8 +222,8 @@ def test_concurrent_clients_lose_no_rows(server, store):
             h = chat(clients[i], text, user=user)
             said = [t for m in h for t in texts(m)]
             assert videos(h) and not any(t.startswith("⚠️") for t in said), said
-            first = files[Path(videos(h)[0][1]["value"]).name]
-            clients[i].predict(user, first.id, "like", None, api_name="/feedback")
+            first = video_id(videos(h)[0][1])
+            clients[i].predict(first, "like", None, user, api_name="/feedback")
             results[i] = h
         except BaseException as exc:  # collected, reported below
             errors.append((jobs[i], repr(exc)))
@@ -257,30 +260,13 @@ def test_python_app_py_serves_on_the_configured_port(app_data, tmp_path):
     assert http_status(srv.url, timeout=1.0) is None  # nothing listens any more
 
 
-def test_the_running_app_serves_its_data_and_media_dirs(server):
-    allowed = {str(Path(p)) for p in server.demo.allowed_paths}
-    assert {str(server.settings.data_dir.resolve()), str(server.settings.media_dir.resolve())} <= allowed
-
-
-def test_allowed_paths_cover_a_media_dir_behind_a_link(tmp_path):
-    """Gradio resolves links before checking a path: a linked media dir must be allowed where it is."""
-    import app as app_module
-    from gradio.utils import is_allowed_file
-
-    from generec.config import Settings
-
-    disk = tmp_path / "bigdisk" / "media"
-    disk.mkdir(parents=True)
-    (disk / "clip.mp4").write_bytes(b"\x00")
-    data = tmp_path / "data"
-    data.mkdir()
-    (data / "media").symlink_to(disk)
-    (data / "generec.db").write_bytes(b"")
-    settings = Settings(data_dir=data)
-    allowed = app_module.allowed_paths(settings)
-    assert is_allowed_file(data / "media" / "clip.mp4", [], allowed, [])[0], allowed
-    assert is_allowed_file(data / "generec.db", [], allowed, [])[0], allowed
-    assert not is_allowed_file(tmp_path / "elsewhere.txt", [], allowed, [])[0]
+def test_the_running_app_hands_gradio_nothing_from_the_data_dir(server):
+    """Gradio's own file route serves its upload cache only: the data dir is blocked outright, and
+    item media go through /media/<id>, which checks who asks (tests/test_access.py)."""
+    assert not server.demo.allowed_paths
+    assert str(server.settings.data_dir) in {str(Path(p)) for p in server.demo.blocked_paths}
+    db = server.settings.data_dir / "generec.db"
+    assert http_status(f"{server.url}gradio_api/file={db}") == 403
 
 
 def test_real_data_dir_is_a_private_copy(real_data_dir):
@@ -322,7 +308,6 @@ def small_app(fast_settings):
     make_video(app.settings.media_dir / "dog.mp4", ["green"])
     app.catalog.add([Item(id="dog-park", title="Dog playing in the park", tags=["animals", "dog"], media_path="media/dog.mp4",
                           cover_path="media/dog.jpg", duration_s=1.0)])
-    app.store.upsert_user(User(name="alice"))
     app.fake = FakeLLM()
     app._instructor = Instructor(Planner(app.fake))
     yield app
@@ -371,11 +356,11 @@ def is_heartbeat(out) -> bool:
 
 def run_until_storyboard(respond):
     """Drive the chat handler as Gradio does until the creator's first stage shows; returns the generator and last box."""
-    gen = respond({"text": "make me a video about rainy nights", "files": []}, [], "alice", "s1", {})
+    gen = respond({"text": "make me a video about rainy nights", "files": []}, "you", "s1", {}, [])
     for out in gen:
         if is_heartbeat(out):
             continue
-        history, _, box = out
+        history, _, box, _ = out
         if any(t.startswith("Writing the storyboard") for t in titles(history)):
             return gen, box
     raise AssertionError("the creator never started")
@@ -394,13 +379,14 @@ def test_stop_is_wired_to_cancel_the_chat_turn(small_app):
     # a stopped turn (it never reached its last yield) still shows a pending step: settled and said
     stopped = [{"role": "user", "content": "make me a video about rain"},
                {"role": "assistant", "content": "0% of the job", "metadata": {"title": "Writing the storyboard", "status": "pending"}}]
-    history, box = after[0].fn(stopped)
+    history, box, kept = after[0].fn(stopped)
+    assert kept is history
     assert box.interactive is True and box.stop_btn is False and box.submit_btn is True
     assert history[1]["metadata"] == {"title": "Writing the storyboard · stopped", "status": "done"}
     assert "Stopped" in history[-1].content
     # a turn that finished is left as it is
     done = [stopped[0], {"role": "assistant", "content": "ok", "metadata": {"title": "Searched the corpus", "status": "done"}}]
-    history, box = after[0].fn(done)
+    history, box, _ = after[0].fn(done)
     assert history == {"__type__": "update"} and box.interactive is True
 
 
@@ -449,10 +435,10 @@ def test_a_turn_that_ends_normally_gives_the_box_back(small_app):
     from generec.ui.chat import build_demo
 
     small_app.fake.enqueue({"action": "retrieve", "query": "dog"})
-    outs = [o for o in demo_handlers(build_demo(small_app))["chat"][1].fn({"text": "dog", "files": []}, [], "alice", "s1", {})
+    outs = [o for o in demo_handlers(build_demo(small_app))["chat"][1].fn({"text": "dog", "files": []}, "you", "s1", {}, [])
             if not is_heartbeat(o)]
     assert outs[0][2].stop_btn is True and outs[0][2].interactive is False
-    history, item_map, box = outs[-1]
+    history, item_map, box, _ = outs[-1]
     assert box.interactive is True and box.stop_btn is False and box.submit_btn is True
     assert "dog-park" in item_map.values()
 
@@ -462,10 +448,11 @@ def test_profiles_made_after_start_are_listed_on_page_load(small_app):
     from generec.ui.chat import build_demo
 
     handlers = demo_handlers(build_demo(small_app))
-    small_app.store.upsert_user(User(name="latecomer"))
+    small_app.store.upsert_user(User(name="owner--latecomer"))   # an extra profile of the local owner's, made elsewhere
+    small_app.store.upsert_user(User(name="someone--else"))      # another account's: never listed
     dropdown = handlers["refresh_profiles"][1].fn()
-    names = [c[0] if isinstance(c, (list, tuple)) else c for c in dropdown.choices]
-    assert "latecomer" in names and "alice" in names
+    names = [c[1] if isinstance(c, (list, tuple)) else c for c in dropdown.choices]
+    assert "latecomer" in names and "you" in names and not any("else" in n for n in names)
     assert handlers["refresh_profiles"][1].targets[0][1] == "load"
 
 

@@ -142,9 +142,9 @@ def thumb(page, row, label: str):
 
 
 def item_of(row, store):
+    """The item a video row plays: its src names `<item id>.mp4` under the app's checked media route."""
     src = row.locator("video").get_attribute("src")
-    by_file = {Path(it.media_path).name: it for it in store.list_items(visible_to=None)}
-    return by_file[Path(urlparse(src).path).name]
+    return store.get_item(Path(urlparse(src).path).stem)
 
 
 def poll(fn, seconds: float = 10.0, every: float = 0.2):
@@ -193,7 +193,8 @@ def test_watch_like_and_dislike_in_the_browser(web, store):
         t0 = time.time() - 1
         liked = item_of(rows[0], store)
         thumb(page, rows[0], "Like").click()
-        stored = poll(lambda: store.interactions(user=name, kinds=["like"], item_id=liked.id, since=t0))
+        me = f"owner--{name}"   # the local owner's extra profile
+        stored = poll(lambda: store.interactions(user=me, kinds=["like"], item_id=liked.id, since=t0))
         assert len(stored) == 1, f"no like row for {liked.id}"
         page.wait_for_function("t => [...document.querySelector('#profile-md').innerText.split('\\n')]"
                                ".some(l => l.trim().startsWith('Likes:') && l.includes(t))", arg=liked.title, timeout=15_000)
@@ -201,7 +202,7 @@ def test_watch_like_and_dislike_in_the_browser(web, store):
         disliked = item_of(rows[1], store)
         assert disliked.id != liked.id
         thumb(page, rows[1], "Dislike").click()
-        assert poll(lambda: store.interactions(user=name, kinds=["dislike"], item_id=disliked.id, since=t0)), \
+        assert poll(lambda: store.interactions(user=me, kinds=["dislike"], item_id=disliked.id, since=t0)), \
             f"no dislike row for {disliked.id}"
         page.wait_for_function("t => [...document.querySelector('#profile-md').innerText.split('\\n')]"
                                ".some(l => l.trim().startsWith('Dislikes:') && l.includes(t))", arg=disliked.title, timeout=15_000)
@@ -236,7 +237,7 @@ def test_profiles_made_after_start_are_listed_on_page_load(browser, server, stor
     from generec.types import User
 
     name = f"late{uuid.uuid4().hex[:6]}"
-    store.upsert_user(User(name=name))   # e.g. made from the command line while the app runs
+    store.upsert_user(User(name=f"owner--{name}"))   # an extra profile of the owner's, made by another process
     web = Page(browser, server.url)      # a page opened now
     try:
         with screenshot_on_failure(web):
@@ -262,7 +263,7 @@ def test_stop_cancels_a_video_being_made(web, store):
         stop = page.locator('#box button[aria-label="Stop"]')
         stop.wait_for(state="visible", timeout=15_000)   # offered as soon as the turn starts
         assert page.locator("#box textarea").is_disabled()
-        jobs = poll(lambda: store.jobs(user=name), seconds=WAIT_MS / 1000)   # the creator has started
+        jobs = poll(lambda: store.jobs(user=f"owner--{name}"), seconds=WAIT_MS / 1000)   # the creator has started
         assert jobs, page.inner_text("#chat")
         stop.click()
         t0 = time.monotonic()

@@ -171,8 +171,7 @@ class Instructor:
     def _result(self, deps, res: dict, what: str) -> Iterator[Event]:
         status = res.get("status")
         if status == "unavailable":
-            yield Say(f"I understood you want {what}, but {res['message']}: that part of GeneRec has not landed. "
-                      "I can find existing videos meanwhile.")
+            yield Say(f"I understood you want {what}, but {res['message']}. I can find existing videos meanwhile.")
         elif status == "error":
             yield Problem(res["message"])
         # `yield from`, not a loop: closing the turn (Stop) closes a streamed creator job's events

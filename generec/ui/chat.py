@@ -1,6 +1,8 @@
 """The Gradio 6 chat: converts GeneRec events into chat messages and thumbs into interactions.
 
-It holds no logic of its own: a turn is `GeneRec.turn`, feedback is `GeneRec.feedback`.
+It holds no logic of its own: a turn is `GeneRec.turn`, feedback is `GeneRec.feedback`. Who
+is asking comes from the request (ui/access.py), never from an argument: the Profile list only
+chooses among the requester's own profiles (its own, its extra ones, its persona try-out copies).
 Each item message (the video and its reason line) is mapped to its item id in per-session
 state, so a 👍/👎 on either is stored at once and moves the next answer. While a turn runs the
 box shows a Stop button: it cancels the turn's event, which closes the turn generator (and with
@@ -11,19 +13,29 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 import traceback
 import uuid
 
 import gradio as gr
 
+from ..accounts import COPY, AccessError, copy_name, erase_data, profile_label, profiles_of, resolve_profile
 from ..events import Problem, Say, ShowItem, Step
 from ..service import GeneRec, UserError, clean_name
+from . import access
 from .panels import corpus_rows, profile_markdown
+
+YOU = "you"   # the Profile list's value for the requester's own profile
 
 log = logging.getLogger("generec.ui")
 
 INTRO = ("**GeneRec** finds, and soon edits and makes, short videos for you. Tell it what you feel like watching, "
          "speak, or show it a picture. 👍/👎 on any video changes what comes next.")
+
+
+def _video(item_id: str, title: str) -> dict:
+    """A chat video served by our own route, which checks who asks (see access.media_ref)."""
+    return {"file": {"path": access.media_ref(item_id), "mime_type": "video/mp4", "orig_name": f"{item_id}.mp4"}, "alt_text": title}
 
 
 def _to_messages(ev, history: list, item_map: dict) -> None:
@@ -42,7 +54,7 @@ def _to_messages(ev, history: list, item_map: dict) -> None:
         badge = f" `{ev.badge}`" if ev.badge else ""
         item_map[str(len(history))] = ev.item.id
         if ev.media is not None:
-            history.append(gr.ChatMessage(role="assistant", content=gr.Video(str(ev.media), label=ev.item.title, height=300)))
+            history.append(gr.ChatMessage(role="assistant", content=_video(ev.item.id, ev.item.title)))
         else:   # a title without a video (MovieLens): a text card, still with its own thumbs
             history.append(gr.ChatMessage(role="assistant", content=f"🎬 **{ev.item.title}**  \n{' · '.join(ev.item.tags)}"
                                                                     + (f"  \n<small>{ev.item.description[:300]}</small>" if ev.item.description else "")))
@@ -91,10 +103,7 @@ def _job_ids(app: GeneRec) -> set:
 def _cancel_new_jobs(app: GeneRec, user: str, before: set) -> int:
     """Cancel, now, the creator jobs of this user that started after `before` (this turn's). The
     closed turn cancels its job too, but only once the job reports its next stage."""
-    try:
-        return app.cancel_jobs(clean_name(user), exclude=before)
-    except UserError:
-        return 0
+    return app.cancel_jobs(user, exclude=before)
 
 
 class _Failed:
@@ -120,36 +129,43 @@ def _pump(turn, out: queue.Queue, stop: threading.Event) -> None:
         out.put(_END)
 
 
-def build_demo(app: GeneRec) -> gr.Blocks:
+def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
     from ..corpus import personas as corpus_personas
 
-    personas = [p["name"] for p in corpus_personas(app.settings)]
+    mode = mode or access.sign_in_mode(app.settings)
+    app.limits.per_account = mode != "local"
+    personas = corpus_personas(app.settings)
+    persona_names = [p["name"] for p in personas]
 
-    def profile_names() -> list[str]:
-        """Personas first, then everyone else, as the store has them now (MovieLens's hundreds of
-        background raters, `ml-…`, are left out; its chosen real users are personas)."""
-        users = [u.name for u in app.store.list_users() if not u.name.startswith("ml-")]
-        return personas + sorted(set(users) - set(personas))
+    def account(request) -> str:
+        return access.account_of(request, mode)
 
-    choices = profile_names()
-    default_user = choices[0] if choices else "guest"
-    if not app.store.get_user(default_user):
-        app.user(default_user, create=True)
+    def extra_profiles(acct: str) -> list[str]:
+        """The account's own extra profiles (made with Create), by their short names."""
+        return sorted(u.split(COPY, 1)[1] for u in profiles_of(app.store, acct)
+                      if COPY in u and u.split(COPY, 1)[1] not in persona_names)
 
-    def profile_problem(name) -> str | None:
-        """A plain answer when the profile box names nobody we know (blank, unusable or unknown)."""
-        names = profile_names()
-        listed = ", ".join(names[:8]) + (", …" if len(names) > 8 else "")
-        if not str(name or "").strip():
-            return f"Pick a profile first: choose one from the Profile list ({listed}) or create your own."
+    def choices_for(acct: str) -> list[tuple[str, str]]:
+        return ([("You", YOU)] + [(f"{p.get('display') or p['name']} · try-out copy", p["name"]) for p in personas]
+                + [(n, n) for n in extra_profiles(acct)])
+
+    def profile(request, choice) -> str:
+        """The user this request acts as: the requester's own profile, an extra profile of theirs,
+        or their copy of a persona. Never anyone else's, whatever `choice` says."""
+        acct = account(request)
+        pick = str(choice or "").strip().lower()
+        if pick in ("", YOU):
+            pick = acct
+        elif pick not in persona_names:
+            pick = copy_name(acct, pick)   # one of their own extra profiles, or nothing
         try:
-            app.user(str(name))
-        except UserError as exc:
-            msg = str(exc)
-            return f"{msg[:1].upper()}{msg[1:]}. Profiles: {listed}."
-        return None
+            return resolve_profile(app, acct, pick, personas)
+        except AccessError as exc:
+            raise UserError(str(exc).replace(pick, str(choice or "")[:40])) from None
 
-    def respond(box, history, user, session, item_map):
+    def respond(box, choice, session, item_map, history, request: gr.Request = None):
+        """One turn. The chat's history lives in server-side state (`history`), never sent back by
+        the browser: a shown video names a file that only our checked route serves."""
         box = box or {}
         text, files = (box.get("text") or "").strip(), list(box.get("files") or [])
         history = list(history or [])
@@ -158,12 +174,21 @@ def build_demo(app: GeneRec) -> gr.Blocks:
             history.append(gr.ChatMessage(role="user", content=text))
         for f in files:
             history.append(gr.ChatMessage(role="user", content=gr.File(f) if not str(f).lower().endswith((".png", ".jpg", ".jpeg", ".webp")) else gr.Image(f)))
-        yield history, item_map, _busy()
-        problem = profile_problem(user)
-        if problem:
-            history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {problem}"))
-            yield history, item_map, _ready()
+        yield history, item_map, _busy(), history
+        try:
+            user = profile(request, choice)
+            acct = account(request)
+        except (UserError, AccessError) as exc:
+            msg = str(exc)
+            history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {msg[:1].upper()}{msg[1:]}."))
+            yield history, item_map, _ready(), history
             return
+        refused = app.limits.start_turn(acct)
+        if refused:
+            history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {refused}"))
+            yield history, item_map, _ready(clear=False), history
+            return
+        t0 = time.perf_counter()
         # The turn runs on a pump thread and this generator yields at least every HEARTBEAT_S: Gradio
         # can close a generator only between yields, so Stop (or a closed page) takes effect at once
         # instead of after the creator's current stage.
@@ -177,7 +202,7 @@ def build_demo(app: GeneRec) -> gr.Blocks:
                 try:
                     ev = events.get(timeout=HEARTBEAT_S)
                 except queue.Empty:
-                    yield gr.skip(), gr.skip(), gr.skip()   # nothing new: a heartbeat, no update
+                    yield gr.skip(), gr.skip(), gr.skip(), gr.skip()   # nothing new: a heartbeat, no update
                     continue
                 if ev is _END:
                     break
@@ -186,91 +211,128 @@ def build_demo(app: GeneRec) -> gr.Blocks:
                     history.append(gr.ChatMessage(role="assistant", content=f"⚠️ Something broke on my side ({type(ev.exc).__name__}: {str(ev.exc)[:200]}). Your history is safe; please try again."))
                     continue
                 _to_messages(ev, history, item_map)
-                yield history, item_map, _busy()
+                yield history, item_map, _busy(), history
             finished = True
         finally:
+            app.limits.end_turn(time.perf_counter() - t0)
             if not finished:   # closed early (Stop): end the turn and cancel the job it started, now
                 stop.set()
                 _cancel_new_jobs(app, user, jobs_before)
         _settle(history)
-        yield history, item_map, _ready()
+        yield history, item_map, _ready(), history
 
     def after_turn(history):
         """Runs after every turn; one that still shows a pending step was stopped: say so."""
         history = list(history or [])
         if not _settle(history, " · stopped"):
-            return gr.skip(), _ready(clear=False)
+            return gr.skip(), _ready(clear=False), gr.skip()
         history.append(gr.ChatMessage(role="assistant", content=STOPPED))
-        return history, _ready(clear=False)
+        return history, _ready(clear=False), history
 
-    def on_like(data: gr.LikeData, user, session, item_map):
+    def on_like(data: gr.LikeData, choice, session, item_map, request: gr.Request = None):
         item_id = (item_map or {}).get(str(data.index if not isinstance(data.index, (list, tuple)) else data.index[0]))
         if item_id is None or data.liked not in (True, False):
             return gr.skip()
         try:
+            user = profile(request, choice)
             app.feedback(user, item_id, "like" if data.liked else "dislike", session=session)
-        except UserError as exc:
+        except (UserError, AccessError) as exc:
             gr.Warning(str(exc))
             return gr.skip()
         return profile_markdown(app, user)
 
-    def api_feedback(user: str, item_id: str, kind: str, value: float | None = None):
-        """Record a like/dislike/skip/watch for an item; returns the stored interaction."""
+    def api_feedback(item_id: str, kind: str, value: float | None = None, choice: str | None = None, request: gr.Request = None):
+        """Record a like/dislike/skip/watch by the signed-in person (on their profile `choice`:
+        blank for their own, or a persona's name for their try-out copy); returns what was stored."""
         try:
+            user = profile(request, choice)
             ev = app.feedback(user, item_id, kind, value)
-        except UserError as exc:
+        except (UserError, AccessError) as exc:
             raise gr.Error(str(exc))
-        return {"user": ev.user, "item_id": ev.item_id, "kind": ev.kind, "value": ev.value}
+        return {"profile": profile_label(user), "item_id": ev.item_id, "kind": ev.kind, "value": ev.value}
 
-    def pick_user(name):
-        problem = profile_problem(name)
-        if problem:  # e.g. a name typed into the list that is no profile yet: say so where it shows
-            return problem, gr.skip(), gr.skip(), gr.skip()
-        u = app.user(name)
-        return profile_markdown(app, name), [], {}, bool((u.preferences or {}).get("real_only"))
-
-    def refresh_profiles():
-        """On every page load: profiles made since the app started (another tab, the CLI) are listed."""
-        return gr.Dropdown(choices=profile_names())
-
-    def toggle_real_only(name, on):
+    def pick_user(choice, request: gr.Request = None):
         try:
-            app.set_real_only(name, on)
-        except UserError as exc:
+            user = profile(request, choice)
+        except (UserError, AccessError) as exc:  # a name that is no profile of theirs: say so where it shows
+            return f"{exc}", gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        u = app.user(user)
+        return profile_markdown(app, user), [], {}, bool((u.preferences or {}).get("real_only")), []
+
+    def refresh_profiles(request: gr.Request = None):
+        """On every page load: the requester's own profiles (made since start too) and the personas."""
+        try:
+            return gr.Dropdown(choices=choices_for(account(request)))
+        except AccessError:
+            return gr.Dropdown(choices=[("You", YOU)])
+
+    def first_profile(request: gr.Request = None):
+        try:
+            return profile_markdown(app, profile(request, YOU))
+        except (UserError, AccessError) as exc:
+            return str(exc)
+
+    def toggle_real_only(choice, on, request: gr.Request = None):
+        try:
+            user = profile(request, choice)
+            app.set_real_only(user, on)
+        except (UserError, AccessError) as exc:
             gr.Warning(str(exc))
             return gr.skip()
-        return profile_markdown(app, name)
+        return profile_markdown(app, user)
 
-    def create_user(name, current):
+    def create_user(name, current, request: gr.Request = None):
+        """An extra profile of the requester's own (a fresh history), e.g. one per family member."""
         try:
-            u = app.user(name, create=True)
-        except UserError as exc:
+            acct = account(request)
+            short = clean_name(name)
+            if short in persona_names or short == YOU:
+                raise UserError(f"“{short}” is taken by a persona; choose another name")
+            full = copy_name(acct, short)
+            clean_name(full)   # the whole name must fit too
+            app.user(full, create=True)
+        except (UserError, AccessError) as exc:
             gr.Warning(str(exc))
             return gr.skip(), gr.skip(), gr.skip()
-        return gr.Dropdown(choices=profile_names(), value=u.name), profile_markdown(app, u.name), ""
+        return gr.Dropdown(choices=choices_for(acct), value=short), profile_markdown(app, full), ""
 
-    def my_items(name) -> gr.Dropdown:
-        """The signed-in user's AI-made items, for the publish control."""
+    def my_items(choice, request: gr.Request = None) -> gr.Dropdown:
+        """The AI-made items of the profile in use, for the publish control."""
         try:
-            mine = [(f"{it.title} ({it.visibility})", it.id) for it in app.store.list_items(visible_to=clean_name(name))
-                    if it.owner == clean_name(name) and it.origin != "human"]
-        except UserError:
+            user = profile(request, choice)
+            mine = [(f"{it.title} ({it.visibility})", it.id) for it in app.store.list_items(visible_to=user)
+                    if it.owner == user and it.origin != "human"]
+        except (UserError, AccessError):
             mine = []
         return gr.Dropdown(choices=mine, value=None)
 
-    def publish_item(name, item_id):
+    def publish_item(choice, item_id, request: gr.Request = None):
         if not item_id:
             return "Pick one of your AI-made videos first.", gr.skip()
         try:
-            msg = app.publish(name, item_id)
-        except UserError as exc:
+            msg = app.publish(profile(request, choice), item_id)
+        except (UserError, AccessError) as exc:
             msg = f"⚠️ {exc}"
-        return msg, my_items(name)
+        return msg, my_items(choice, request)
+
+    def erase_mine(confirm, request: gr.Request = None):
+        if not confirm:
+            return "Tick the box first: this deletes every profile of yours, its history and its private videos.", gr.skip()
+        try:
+            acct = account(request)
+        except AccessError as exc:
+            return f"⚠️ {exc}", gr.skip()
+        counts = erase_data(app, acct)
+        said = ", ".join(f"{v} {k}" for k, v in counts.items())
+        return f"Deleted everything stored about you: {said}. A new, empty profile starts with your next message.", False
 
     with gr.Blocks(title="GeneRec") as demo:
         session = gr.State(lambda: uuid.uuid4().hex[:12])
         item_map = gr.State({})
+        past = gr.State([])     # the chat as the server showed it (see respond)
         gr.Markdown(INTRO)
+        if mode == "hf":
+            gr.LoginButton()
         with gr.Row():
             with gr.Column(scale=3):
                 chat = gr.Chatbot(elem_id="chat", height=620, group_consecutive_messages=False, label="GeneRec",
@@ -281,34 +343,43 @@ def build_demo(app: GeneRec) -> gr.Blocks:
                                            submit_btn=True, stop_btn=False)
             with gr.Column(scale=1):
                 # custom values pass through, so an unknown name gets an answer in the chat, not a bare error
-                user = gr.Dropdown(choices=choices, value=default_user, label="Profile", elem_id="profile", allow_custom_value=True)
+                user = gr.Dropdown(choices=[("You", YOU)] + [(p.get("display") or p["name"], p["name"]) for p in personas],
+                                   value=YOU, label="Profile", elem_id="profile", allow_custom_value=True)
                 with gr.Row():
                     new_name = gr.Textbox(placeholder="new profile name", show_label=False, elem_id="new-profile", scale=3)
                     create = gr.Button("Create", scale=1, elem_id="create-profile")
-                real_only = gr.Checkbox(label="Real items only (never edit or make videos for me)", elem_id="real-only",
-                                        value=bool((app.store.get_user(default_user).preferences or {}).get("real_only")))
-                profile = gr.Markdown(profile_markdown(app, default_user), elem_id="profile-md")
+                real_only = gr.Checkbox(label="Real items only (never edit or make videos for me)", elem_id="real-only", value=False)
+                profile_md = gr.Markdown("", elem_id="profile-md")
                 with gr.Accordion("Your AI-made videos", open=False):
                     mine = gr.Dropdown(choices=[], label="Private until you publish one", elem_id="mine", allow_custom_value=True)
                     publish = gr.Button("Publish to everyone", elem_id="publish")
                     published = gr.Markdown(elem_id="publish-md")
+                with gr.Accordion("Your data", open=False):
+                    gr.Markdown("[Download everything stored about you](me/export) (JSON: profiles, likes, watches, "
+                                "messages, jobs and your private videos' records).", elem_id="export-md")
+                    confirm = gr.Checkbox(label="Yes, delete all of it, my private videos included", elem_id="erase-confirm")
+                    erase = gr.Button("Delete everything about me", variant="stop", elem_id="erase")
+                    erased = gr.Markdown(elem_id="erase-md")
                 with gr.Accordion("Corpus", open=False):
                     gr.Dataframe(corpus_rows(app), headers=["id", "title", "tags", "seconds", "origin", "licence"], interactive=False, elem_id="corpus")
-        turn_ev = box.submit(respond, [box, chat, user, session, item_map], [chat, item_map, box], api_name="chat")
+        turn_ev = box.submit(respond, [box, user, session, item_map, past], [chat, item_map, box, past], api_name="chat",
+                             concurrency_limit=app.settings.max_waiting + 4, concurrency_id="turns")
         # after the turn, and also after a Stop (a cancelled respond never reaches its last yield)
-        turn_ev.then(after_turn, [chat], [chat, box], api_visibility="private", queue=False).then(
+        turn_ev.then(after_turn, [past], [chat, box, past], api_visibility="private", queue=False).then(
             my_items, [user], [mine], api_visibility="private", queue=False)
         # Stop cancels the running turn: Gradio closes respond's generator, which ends the turn
         box.stop(None, None, None, cancels=[turn_ev], api_visibility="private")
         demo.load(refresh_profiles, None, [user], api_visibility="private", queue=False)
+        demo.load(first_profile, None, [profile_md], api_visibility="private", queue=False)
         demo.load(my_items, [user], [mine], api_visibility="private", queue=False)
-        chat.like(on_like, [user, session, item_map], [profile], api_visibility="private")
-        user.change(pick_user, [user], [profile, chat, item_map, real_only], api_visibility="private").then(
+        chat.like(on_like, [user, session, item_map], [profile_md], api_visibility="private")
+        user.change(pick_user, [user], [profile_md, chat, item_map, real_only, past], api_visibility="private").then(
             my_items, [user], [mine], api_visibility="private", queue=False)
         publish.click(publish_item, [user, mine], [published, mine], api_name="publish")
-        real_only.input(toggle_real_only, [user, real_only], [profile], api_visibility="private")
-        create.click(create_user, [new_name, user], [user, profile, new_name], api_visibility="private")
+        real_only.input(toggle_real_only, [user, real_only], [profile_md], api_visibility="private")
+        create.click(create_user, [new_name, user], [user, profile_md, new_name], api_visibility="private")
+        erase.click(erase_mine, [confirm], [erased, confirm], api_name="erase_my_data")
         fb = gr.Button(visible=False)
-        fb.click(api_feedback, [gr.Textbox(visible=False), gr.Textbox(visible=False), gr.Textbox(visible=False), gr.Number(visible=False)],
+        fb.click(api_feedback, [gr.Textbox(visible=False), gr.Textbox(visible=False), gr.Number(visible=False), gr.Textbox(visible=False)],
                  gr.JSON(visible=False), api_name="feedback")
     return demo
