@@ -21,7 +21,6 @@ import os
 import shutil
 import signal
 import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -59,13 +58,11 @@ def copy_data_dir(src: Path, dst: Path) -> Path:
     """A private data dir: the database (consistent even with a live WAL), the index and the media
     as real files inside dst (Gradio serves only files under allowed_paths, and anything the app
     makes lands here, never in src); the model cache is linked read-only. No caches are carried."""
+    from .store import Store
+
     dst.mkdir(parents=True, exist_ok=True)
-    s, d = sqlite3.connect(str(src / "generec.db")), sqlite3.connect(str(dst / "generec.db"))
-    try:
-        s.backup(d)
-    finally:
-        d.close()
-        s.close()
+    with Store(f"sqlite:///{src / 'generec.db'}", migrate_now=False) as db:   # only the store opens the file
+        db.backup_to(dst / "generec.db")
     shutil.copytree(src / "index", dst / "index")
     if (src / "media").exists():
         shutil.copytree((src / "media").resolve(), dst / "media")  # follows links: files, not symlinks

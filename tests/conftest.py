@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -51,15 +50,13 @@ def video_factory(tmp_path):
 
 
 def copy_db(src: Path, dst: Path) -> None:
-    """A consistent copy of a SQLite database through the backup API: a plain file copy can miss
-    (or tear) what still sits in a live WAL while the developer's app is running on it. (A plain
-    connection, not mode=ro: a read-only one would leave empty -wal/-shm files behind.)"""
-    s, d = sqlite3.connect(str(src)), sqlite3.connect(str(dst))
-    try:
-        s.backup(d)
-    finally:
-        d.close()
-        s.close()
+    """A consistent copy of a SQLite database, made by the store (backup API over its own
+    connection): a plain file copy can miss (or tear) what still sits in a live WAL while the
+    developer's app is running on it, and only the store may open the file."""
+    from generec.store import Store
+
+    with Store(f"sqlite:///{src}", migrate_now=False) as db:
+        db.backup_to(dst)
 
 
 @pytest.fixture(scope="session")

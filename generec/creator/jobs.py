@@ -6,14 +6,21 @@ check (queued jobs never start). Job status can be persisted through two callabl
 store's signatures, `create_job(user, kind, params) -> id` and `update_job(id, status,
 progress=, result=, error=)`, so this module does not import the store. One worker, because
 two renders at once on a 2-core machine would only make both slow.
+
+A job killed with its process leaves its row "running" (the store marks it failed at the next
+start) and maybe half-written files; no item row, since the row is written last, after the media
+are complete and sealed. `sweep_leftovers` removes those files when the creator starts.
 """
 from __future__ import annotations
 
 import itertools
 import queue
+import shutil
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 from .compose import Cancelled
@@ -75,10 +82,35 @@ class Job:
         raise self.error
 
 
+def sweep_leftovers(data_dir: Path, older_than_s: float = 3600.0) -> list[Path]:
+    """Remove what killed jobs left behind: creator work folders, half-written renders
+    (`*.part.mp4`) and edit outputs never renamed into place (`.*.partial*`). Only what nobody
+    touched for `older_than_s`, so a job of another live process (a CLI run) keeps its files.
+    Finished files with no item row are left: nothing lists them, and they may be someone's."""
+    data_dir = Path(data_dir)
+    found = [*(data_dir / "creator" / "work").glob("*"), *(data_dir / "media" / "created").glob("*.part.mp4"),
+             *(data_dir / "media" / "edits").glob(".*.partial*")]
+    gone = []
+    for p in found:
+        try:
+            if time.time() - p.stat().st_mtime < older_than_s:
+                continue
+            if p.is_dir():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+            gone.append(p)
+        except OSError:
+            continue          # best effort: a leftover is invisible anyway
+    return gone
+
+
 class CreatorJobs:
     def __init__(self, ctx, create_job: Callable | None = None, update_job: Callable | None = None,
                  runner: Callable[..., CreateResult] = create):
         self.ctx, self.runner = ctx, runner
+        if getattr(ctx, "persist", False):
+            sweep_leftovers(ctx.settings.data_dir)
         self.create_job, self.update_job = create_job, update_job
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="creator")
         self.jobs: dict = {}

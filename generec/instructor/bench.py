@@ -43,10 +43,12 @@ def turn_latency(settings: Settings, backend: str, n: int) -> dict:
     from pathlib import Path
 
     from ..service import GeneRec
+    from ..store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
-        shutil.copy2(settings.data_dir / "generec.db", d / "generec.db")
+        with Store(f"sqlite:///{settings.data_dir / 'generec.db'}", migrate_now=False) as db:   # a consistent copy, WAL included
+            db.backup_to(d / "generec.db")
         shutil.copytree(settings.index_dir, d / "index")
         for sub in ("media", "models"):
             (d / sub).symlink_to(settings.data_dir / sub)

@@ -3,11 +3,15 @@
 Each public method is one short transaction of its own, so concurrent Gradio sessions can
 call it from any thread; the engine's pool hands each call its own connection. Records are
 checked (records.py) before any SQL runs, and batches are written in a single transaction,
-so a bad record raises ValueError and leaves the database exactly as it was.
+so a bad record raises ValueError and leaves the database exactly as it was. A write the
+store cannot make durable (its SQLite file changed under it, see guard.py) raises StoreError.
+Copies of the database are made by `backup_to`, never by opening the file elsewhere.
 """
 from __future__ import annotations
 
+import os
 from collections import Counter
+from pathlib import Path
 from typing import Any, Iterable
 
 from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
@@ -17,7 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from . import records as R
 from .chat import ChatAndJobs
 from .people import PeopleAndAccounts
-from .engine import make_engine, writer
+from .engine import dispose, make_engine, writer
+from .guard import StoreError
 from .migrations import migrate
 from .schema import TABLES, interactions, items, users
 from ..types import EVENT_KINDS, ORIGINS, Interaction, Item, User
@@ -31,7 +36,7 @@ class Store(ChatAndJobs, PeopleAndAccounts):
         try:
             self.applied = migrate(self.engine) if migrate_now else []
         except BaseException:
-            self.engine.dispose()     # don't leave pooled connections behind a failed open
+            dispose(self.engine)      # don't leave pooled connections behind a failed open
             raise
 
     # -- plumbing ------------------------------------------------------------------------
@@ -185,8 +190,30 @@ class Store(ChatAndJobs, PeopleAndAccounts):
         with self.engine.connect() as conn:
             return conn.scalar(select(func.count()).select_from(t))
 
+    def backup_to(self, path: str | os.PathLike) -> Path:
+        """A consistent copy of the whole SQLite database at `path` (overwritten if it exists), made
+        by SQLite's backup API over one of the store's own connections: a file copy could miss or
+        tear what still sits in the WAL, and opening the file outside the store would drop its locks."""
+        if self.engine.dialect.name != "sqlite":
+            raise StoreError(f"backup_to copies SQLite databases only; this store is on {self.engine.dialect.name} "
+                             "(use its own tools, e.g. pg_dump)")
+        import sqlite3
+
+        dst = Path(path)
+        guard = self.engine.guard
+        if guard is not None and dst.exists() and os.path.samefile(dst, guard.db):
+            raise StoreError(f"backup_to: {dst} is this store's own database")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with self.engine.connect() as conn:
+            target = sqlite3.connect(str(dst))
+            try:
+                conn.connection.driver_connection.backup(target)
+            finally:
+                target.close()
+        return dst
+
     def close(self) -> None:
-        self.engine.dispose()
+        dispose(self.engine)
 
     def __enter__(self) -> "Store":
         return self

@@ -99,6 +99,13 @@ def _accounts(conn: Connection) -> None:
     md.create_all(conn)
 
 
+@migration("0004_jobs_runner")   # written alongside 0004_accounts, and sorted after it
+def _jobs_runner(conn: Connection) -> None:
+    # Which process runs a job, so a restart can tell a job whose process died from a live one.
+    kind = schema.jobs.c.runner.type.compile(dialect=conn.dialect)
+    conn.execute(text(f"ALTER TABLE jobs ADD COLUMN runner {kind}"))
+
+
 def _lock(conn: Connection) -> None:
     """Serialise migrators across processes for the rest of this transaction."""
     if conn.dialect.name == "postgresql":

@@ -44,6 +44,7 @@ class Job:
     error: str | None
     created_at: float
     updated_at: float
+    runner: str | None = None     # the process running it (see chat.runner_id)
 
 
 def one_of(what: str, value: Any, allowed: tuple[str, ...]) -> str:

@@ -90,6 +90,7 @@ jobs = Table(
     Column("error", Text, nullable=True),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("runner", String, nullable=True),                            # added by 0004_jobs_runner
     Index("ix_jobs_user_status", "user", "status"),
 )
 
