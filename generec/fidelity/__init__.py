@@ -15,9 +15,11 @@ silent pass). Files, one job each:
     result.py        `check_result(...)` before showing, `check_publish(...)` before publishing
     watermark.py     dwtDctSvd maths on one frame (canonical grid, crop search)
     marking.py       watermark files: videos through ffmpeg pipes, covers
-    provenance.py    signed manifest beside the file and inside the mp4
-    verify.py        `verify(path)` -> {"watermark", "manifest_valid", "reasons", ...}
-    pipeline.py      `finish(...)`: mark, check, sign or discard -- what creators and editors call
+    credentials.py   the ES256 chain (self-made CA + leaf) in <data>/keys/, `public_chain()` for verifiers
+    provenance.py    C2PA Content Credentials: `seal` embeds them in the mp4 and the cover, `read` checks them
+    verify.py        `verify(path)` -> {"watermark", "manifest_valid", "c2pa", "reasons", ...}
+    pipeline.py      `finish(...)`: mark, check, sign or discard -- what creators and editors call;
+                     `sign(...)`, the one signing path (gate.seal_cover uses it too)
     exposure.py      exposure of AI vs human and popular vs long-tail items in slates
     cli.py, bench.py `generec verify|screen`, `generec bench fidelity`
 """

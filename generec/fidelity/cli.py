@@ -1,7 +1,8 @@
 """Command-line entry points: `generec verify FILE` and `generec screen "TEXT"`.
 
 Both take argv and return an exit code, so `generec/cli.py` can register them as they are.
-verify: 0 when the manifest is valid, 1 otherwise (the JSON says why).
+verify: 0 when the Content Credentials (C2PA) validate, 1 otherwise (the JSON says why; the
+watermark and the C2PA validation are separate fields).
 screen: 0 when allowed, 1 when refused, 3 when held (a check could not run); with --file,
 one JSON line per request and exit 0.
 """
@@ -16,7 +17,7 @@ from ..config import Settings
 
 
 def verify_main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
-    p = argparse.ArgumentParser(prog="generec verify", description="check a video's watermark and signed provenance manifest")
+    p = argparse.ArgumentParser(prog="generec verify", description="check a file's watermark and its C2PA Content Credentials")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
@@ -26,9 +27,10 @@ def verify_main(argv: list[str] | None = None, settings: Settings | None = None)
     if args.json:
         print(json.dumps(res))
     else:
-        print(f"{res['file']}: watermark {'yes' if res['watermark'] else 'no'}, manifest "
+        state = res["c2pa"]["validation_state"]
+        print(f"{res['file']}: watermark {'yes' if res['watermark'] else 'no'}, Content Credentials "
               f"{'valid' if res['manifest_valid'] else ('INVALID' if res['manifest_found'] else 'missing')}"
-              + (f", {res.get('label')}" if res.get("label") else ""))
+              + (f" (C2PA: {state})" if state else "") + (f", {res.get('label')}" if res.get("label") else ""))
         for r in res["reasons"]:
             print(f"  - {r}")
     return 0 if res["manifest_valid"] else 1

@@ -4,8 +4,9 @@
 "another user", so a request naming them with "history" or "profile" is caught). `screen`
 runs the request checks before any work starts. `seal` is what the editor and the creator
 call on each new item before it is stored or shown: inherit the sources' licence, strip
-personal data from what is stored, then `finish` (watermark, result checks, signed manifest;
-the media is deleted when a check fails).
+personal data from what is stored, then `finish` (watermark, result checks, C2PA Content
+Credentials; the media is deleted when a check fails). `seal_cover` signs through the same
+`pipeline.sign` as every video.
 """
 from __future__ import annotations
 
@@ -65,16 +66,14 @@ def report_lines(item: Item) -> list[str] | None:
 def seal_cover(item: Item, cover: Path, sources: list[Item], ctx: Context, component: str = "editor") -> Report:
     """For edits whose only new file is a cover (a personalised thumbnail over the source video):
     the cover is marked, checked and signed; the source video is left untouched."""
-    import json
     import time
 
     from PIL import Image
 
-    from .. import __version__
-    from . import marking, provenance
+    from . import marking
     from .backends import nsfw_scores
     from .base import CheckResult, Unavailable
-    from .pipeline import inherit_licence
+    from .pipeline import inherit_licence, sign
     from .result import _item_texts, _language, _licence, _privacy, _stereotypes
 
     cover = Path(cover)
@@ -105,30 +104,23 @@ def seal_cover(item: Item, cover: Path, sources: list[Item], ctx: Context, compo
     if not report.allowed:
         cover.unlink(missing_ok=True)
         return report
-    generator = {"name": "generec", "version": __version__, "component": component, "models": {}}
-    manifest = provenance.build(item, cover, sources, report.to_dict(), generator, cover)   # the cover is the new media
-    signed = provenance.sign(manifest, provenance.load_key(ctx.settings.data_dir))
-    provenance.sidecar(cover).write_text(json.dumps(signed, sort_keys=True, ensure_ascii=False))
-    item.provenance.update(manifest=provenance.sidecar(cover).name, label=provenance.badge(item.origin),
-                           signature=signed["signature"]["value"][:16], timings={"seal_s": round(time.perf_counter() - t, 3)})
+    sign(item, [cover], sources, report, ctx, component=component)   # the one signing path, as for videos
+    item.provenance["timings"] = {"seal_s": round(time.perf_counter() - t, 3)}
     return report
 
 
 def signed_sources(item: Item, settings: Settings) -> tuple[Path | None, list[Item]]:
-    """The file a generated item's manifest signs and the sources it names (None when unsigned)."""
-    import json
-
+    """The file whose Content Credentials validate for this item and the sources they name (None when unsigned)."""
     from . import provenance
 
     for rel in (item.media_path, item.cover_path):
         if not rel:
             continue
         path = Path(rel) if Path(rel).is_absolute() else Path(settings.data_dir) / rel
-        side = provenance.sidecar(path)
-        if side.exists():
-            m = json.loads(side.read_text())
-            return path, [Item(s["id"], s["id"], licence=s.get("licence", ""), attribution=s.get("attribution", ""))
-                          for s in m.get("sources", [])]
+        got = provenance.read(path) if path.exists() else {"valid": False}
+        if got["valid"] and got["item"].get("item_id") in (item.id, None):
+            return path, [Item(s["id"] or s["title"], s["title"] or s["id"], licence=s.get("licence") or "",
+                               attribution=s.get("attribution") or "") for s in got["ingredients"]]
     return None, []
 
 

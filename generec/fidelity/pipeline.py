@@ -7,7 +7,8 @@
     elif report.held:      keep it out of the feed, say which check could not run
     else:                  show it with badge(item.origin) and the report beside it
 
-Generators that mark frames inside their own render loop pass `marked=True`.
+Generators that mark frames inside their own render loop pass `marked=True`. `sign` is the one
+signing path (C2PA Content Credentials, provenance.py): `finish` and `gate.seal_cover` both call it.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def inherit_licence(item: Item, sources: list[Item]) -> licences.Derived:
 
 def finish(item: Item, media: Path, script: dict | None, sources: list[Item], ctx: Context, *, cover: Path | None = None,
            marked: bool = False, models: dict | None = None, component: str = "creator", discard: bool = True) -> Report:
-    """Watermark (unless `marked`), check, then sign and store the manifest; delete the media when blocked."""
+    """Watermark (unless `marked`), check, then sign (Content Credentials in each file); delete the media when blocked."""
     media = Path(media)
     timings, cannot_mark = {}, None
     t = time.perf_counter()
@@ -60,13 +61,22 @@ def finish(item: Item, media: Path, script: dict | None, sources: list[Item], ct
         item.provenance["timings"] = timings
         return report
     t = time.perf_counter()
-    generator = {"name": "generec", "version": __version__, "component": component, "models": models or {}}
-    manifest = provenance.build(item, media, sources, report.to_dict(), generator, cover)
-    key = provenance.load_key(ctx.settings.data_dir)
-    signed = provenance.write(media, manifest, key)
-    if cover is not None and Path(cover).exists():
-        provenance.sidecar(cover).write_text(provenance.sidecar(media).read_text())
+    sign(item, [media, cover], sources, report, ctx, component=component, models=models)
     timings["provenance_s"] = round(time.perf_counter() - t, 3)
-    item.provenance.update(manifest=provenance.sidecar(media).name, label=provenance.badge(item.origin),
-                           signature=signed["signature"]["value"][:16], timings=timings)
+    item.provenance["timings"] = timings
     return report
+
+
+def sign(item: Item, files: list, sources: list[Item], report: Report, ctx: Context, *, component: str = "creator",
+         models: dict | None = None) -> dict:
+    """The one signing path (videos and covers alike): C2PA Content Credentials embedded in each
+    file, summarised in `item.provenance` (manifest, label, c2pa)."""
+    generator = {"name": "generec", "version": __version__, "component": component, "models": models or {}}
+    try:
+        summary = provenance.seal(item, [Path(f) for f in files if f is not None], sources, report.to_dict(), generator, ctx.settings)
+    except Exception as exc:   # c2pa missing or failing: hold the item (not_run), never show it as signed
+        report.checks.append(CheckResult.not_run("provenance", f"the Content Credentials could not be signed: {exc}"))
+        item.provenance["checks"] = report.to_dict()
+        return {}
+    item.provenance.update(summary)
+    return summary

@@ -1,18 +1,21 @@
-"""`verify(path)`: is this file one of ours, untouched? Watermark + manifest, each judged alone.
+"""`verify(path)`: is this file one of ours, untouched? Watermark + Content Credentials, each judged alone.
 
 - watermark: decoded from sampled frames (survives re-encoding, resizing, cropping); it
   says "made or edited by GeneRec" even when the manifest was stripped;
-- manifest_valid: a manifest was found (sidecar and/or mp4 tag), its signature checks out
-  with our key, the two copies agree, and the media's packet hash matches the manifest.
-Every reason for a negative answer is listed, so a person can see *what* was tampered with.
+- manifest_valid: the file carries a C2PA manifest and `c2pa.Reader` reports no failure code
+  except `signingCredential.untrusted` (our root is self-made; a verifier that adds
+  `/provenance/chain.pem` to its trust anchors sees "Trusted"). Changing the media's bytes
+  after signing breaks the hash (`assertion.bmffHash.mismatch` / `dataHash.mismatch`).
+`c2pa` holds the reader's own words: validation_state, failure codes, digital source type,
+ingredients, and whether this install's certificate signed it. Every negative is listed in `reasons`.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..config import Settings
 from ..media import IMAGE_EXTS, MediaError
+from . import credentials
 from . import provenance as prov
 from .base import Unavailable
 
@@ -31,9 +34,37 @@ def _watermark(path: Path) -> tuple[bool | None, dict, str | None]:
         return None, {}, f"watermark check not run: {exc}"
 
 
+def _credentials(path: Path, settings: Settings, out: dict) -> None:
+    try:
+        got = prov.read(path)
+    except ImportError as exc:
+        out["reasons"].append(f"Content Credentials not checked: {exc} (pip install c2pa-python==0.38.1)")
+        return
+    if not got["found"]:
+        out["reasons"].append(f"no Content Credentials in the file ({got['error']})" if got["error"] else
+                              "no Content Credentials (C2PA manifest) in the file: never signed, or stripped")
+        return
+    ours = (got["signer"] or {}).get("cert_serial_number") == credentials.our_serial(settings)
+    out["c2pa"] = {"validation_state": got["validation_state"], "failures": got["failures"], "manifest": got["manifest"],
+                   "digital_source_type": got["digital_source_type"], "ingredients": got["ingredients"],
+                   "signer": (got["signer"] or {}).get("common_name"), "signed_here": ours}
+    item, gen = got["item"], got["generator"]
+    out.update(manifest_found=True, manifest_valid=got["valid"], origin=item.get("origin"), label=item.get("label"),
+               item_id=item.get("item_id"), generator=gen or None, sources=[i.get("id") or i.get("title") for i in got["ingredients"]],
+               checks_passed=got["checks"].get("allowed"))
+    bad = sorted(set(got["failures"]) - prov.EXPECTED)
+    if not got["valid"]:
+        out["reasons"].append(f"the Content Credentials do not validate ({got['validation_state']}: {', '.join(bad) or 'no reason given'})"
+                              + ("; the file was changed after signing" if any("Hash.mismatch" in c for c in bad) else ""))
+    if "signingCredential.untrusted" in got["failures"]:
+        out["reasons"].append("signed by a self-made root no verifier trusts by default (signingCredential.untrusted)"
+                              + ("" if ours else "; not this install's certificate"))
+
+
 def verify(path: Path, settings: Settings) -> dict:
     path = Path(path)
-    out = {"file": str(path), "watermark": False, "manifest_found": False, "manifest_valid": False, "origin": None, "reasons": []}
+    out = {"file": str(path), "watermark": False, "manifest_found": False, "manifest_valid": False, "origin": None,
+           "c2pa": {"validation_state": None, "failures": [], "digital_source_type": None, "ingredients": []}, "reasons": []}
     if not path.is_file():
         out["reasons"].append("file not found")
         return out
@@ -45,42 +76,5 @@ def verify(path: Path, settings: Settings) -> dict:
         out["watermark_checked"] = False
     elif not mark:
         out["reasons"].append("no GeneRec watermark in the frames")
-
-    side = prov.sidecar(path)
-    copies = {}
-    if side.exists():
-        try:
-            copies["sidecar"] = json.loads(side.read_text())
-        except json.JSONDecodeError:
-            out["reasons"].append("the sidecar manifest is not valid JSON")
-    if path.suffix.lower() not in IMAGE_EXTS:
-        tag = prov.embedded(path)
-        if tag is not None:
-            copies["embedded"] = tag
-    if not copies:
-        out["reasons"].append("no provenance manifest (neither FILE.provenance.json nor in the file's metadata)")
-        return out
-    out["manifest_found"] = True
-    key = prov.load_key(settings.data_dir)
-    valid = True
-    for where, m in copies.items():
-        if m.get("_unreadable") or not prov.signature_ok(m, key):
-            valid = False
-            out["reasons"].append(f"the {where} manifest's signature does not match (edited, or signed with another key)")
-    if len(copies) == 2 and prov.sign(copies["sidecar"], key) != prov.sign(copies["embedded"], key):
-        valid = False
-        out["reasons"].append("the sidecar and embedded manifests differ")
-    m = copies.get("sidecar") or copies["embedded"]
-    want = (m.get("media") or {}).get("sha256_packets") if path.suffix.lower() not in IMAGE_EXTS else (m.get("cover") or {}).get("sha256")
-    try:
-        got = prov.media_hash(path)
-    except MediaError as exc:
-        got = None
-        out["reasons"].append(str(exc))
-    if not want or got != want:
-        valid = False
-        out["reasons"].append("the media content does not match the manifest's hash (the file was changed after signing)")
-    out.update(manifest_valid=valid, origin=m.get("origin"), label=m.get("label"), item_id=m.get("item_id"),
-               generator=m.get("generator"), sources=[s.get("id") for s in m.get("sources", [])],
-               checks_passed=(m.get("checks") or {}).get("allowed"))
+    _credentials(path, settings, out)
     return out
