@@ -1,11 +1,15 @@
-"""Video and image file handling through the ffmpeg binary that imageio-ffmpeg ships.
+"""Video, audio and image file handling through the ffmpeg binary that imageio-ffmpeg ships.
 
-Probing, normalising to browser-friendly H.264/AAC mp4, sampling frames and picking a cover.
-Errors become `MediaError` with a message a person can act on; outputs are written to a
-temporary name and renamed, so a failure never leaves a half-written file behind.
+Probing, normalising to browser-friendly H.264/AAC mp4, sampling frames, decoding audio, loading
+pictures and picking a cover. Files here may come from anyone, so every read is bounded: ffmpeg
+runs with a time limit, a per-allocation memory cap, only real media containers and only the file
+it was given; a picture's size is checked from its header before its pixels are decoded. Errors
+become `MediaError` with a message a person can act on; outputs are written to a temporary name
+and renamed, so a failure never leaves a half-written file behind.
 """
 from __future__ import annotations
 
+import logging
 import os
 import re
 import subprocess
@@ -17,12 +21,29 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+log = logging.getLogger("generec.media")
+
 VIDEO_EXTS = {".mp4", ".mkv", ".webm", ".mov", ".avi", ".m4v", ".ogv", ".mpg", ".mpeg"}
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"}
+IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")   # what Pillow may parse (JPEG includes MPO): no EPS, TIFF, PSD, ...
+# ffmpeg demuxers allowed on files people send: real containers only. Playlists (hls), concat
+# lists and image sequences name other files or URLs, which must never be opened on a file's say-so.
+# (Animated GIFs are in: the corpus takes some of its clips from them.)
+DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,mpegvideo,m4v,ogg,gif,wav,mp3,flac,aac"
+MAX_PIXELS = 50_000_000        # a picture or a video frame larger than this is refused unread
+MAX_ALLOC = 512 * 2**20        # largest single block ffmpeg may allocate (an 8K RGB frame is ~100 MB)
+PROBE_S, FRAME_S, AUDIO_S = 30.0, 30.0, 60.0   # time limits of one ffmpeg run, seconds
 
 
 class MediaError(ValueError):
-    """The file is not a usable video or image; the message says why and what to do."""
+    """The file is not a usable video, audio or image; the message says why and what to do."""
+
+
+def label(path) -> str:
+    """A file's name as a message shows it: printable, valid text, at most 60 characters."""
+    name = Path(path).name.encode("utf-8", "replace").decode("utf-8")
+    name = "".join(c if c.isprintable() else "?" for c in name)
+    return (name[:40] + "…" + name[-19:] if len(name) > 60 else name) or "the file"
 
 
 @lru_cache(maxsize=1)
@@ -30,6 +51,20 @@ def ffmpeg() -> str:
     import imageio_ffmpeg
 
     return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def _source(path: Path) -> list[str]:
+    """ffmpeg input options that open this one file and nothing it points to."""
+    return ["-protocol_whitelist", "file", "-format_whitelist", DEMUXERS, "-i", "file:" + os.path.abspath(path)]
+
+
+def _ffmpeg(args: list[str], name: str, timeout: float) -> subprocess.CompletedProcess:
+    cmd = [ffmpeg(), "-hide_banner", "-nostdin", "-max_alloc", str(MAX_ALLOC), *args]
+    try:
+        return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise MediaError(f"{name}: reading it took longer than {timeout:.0f} s, so I stopped; "
+                         "the file may be damaged, try another or re-export it as mp4") from exc
 
 
 @dataclass
@@ -42,28 +77,33 @@ class Probe:
 
 
 def probe(path: Path) -> Probe:
-    path = Path(path)
+    path, name = Path(path), label(path)
     if not path.is_file():
-        raise MediaError(f"{path.name}: file not found")
+        raise MediaError(f"{name}: file not found")
     if path.stat().st_size == 0:
-        raise MediaError(f"{path.name}: the file is empty")
+        raise MediaError(f"{name}: the file is empty; attach it again")
     # `ffmpeg -i` with no output prints the stream table on stderr and exits 1; that is expected.
-    res = subprocess.run([ffmpeg(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace")
-    err = res.stderr
-    video = re.search(r"Stream #.*?Video: .*?(\d{2,5})x(\d{2,5})", err)
-    if not video:
-        raise MediaError(f"{path.name}: no readable video stream (corrupt or not a video); try another file or re-export it as mp4")
+    err = _ffmpeg(_source(path), name, PROBE_S).stderr.decode("utf-8", "replace")
+    streams = [ln for ln in err.splitlines() if re.search(r"Stream #.*: Video: ", ln) and "(attached pic)" not in ln]
+    size = re.search(r"\b([1-9]\d{0,5})x([1-9]\d{0,5})\b", streams[0]) if streams else None
+    if not size:
+        raise MediaError(f"{name}: no readable video stream (corrupt or not a video); try another file or re-export it as mp4")
+    w, h = int(size[1]), int(size[2])
+    if w * h > MAX_PIXELS:
+        raise MediaError(f"{name}: its frames claim to be {w}×{h} pixels, more than the {MAX_PIXELS // 10**6} megapixels "
+                         "I read; send a smaller video")
     dur = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", err)
     seconds = int(dur[1]) * 3600 + int(dur[2]) * 60 + float(dur[3]) if dur else 0.0
-    fps = re.search(r"(\d+(?:\.\d+)?) fps", err)
-    return Probe(seconds, int(video[1]), int(video[2]), float(fps[1]) if fps else 0.0, "Audio:" in err)
+    fps = re.search(r"(\d+(?:\.\d+)?) fps", streams[0])
+    return Probe(seconds, w, h, float(fps[1]) if fps else 0.0, bool(re.search(r"Stream #.*: Audio: ", err)))
 
 
-def _run(args: list[str], what: str) -> None:
-    res = subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", *args], capture_output=True, text=True, errors="replace")
+def _run(args: list[str], name: str, doing: str, timeout: float) -> None:
+    res = _ffmpeg(["-loglevel", "error", "-y", *args], name, timeout)
     if res.returncode != 0:
-        tail = res.stderr.strip().splitlines()[-1:] or ["no message"]
-        raise MediaError(f"{what} failed: {tail[0][:200]}")
+        tail = res.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no message"]
+        log.info("ffmpeg failed %s %s: %s", doing, name, tail[0][:300])
+        raise MediaError(f"{name}: {doing} failed (the file may be damaged or cut short); try another or re-export it as mp4")
 
 
 def normalise(src: Path, dst: Path, max_side: int = 854, max_s: float | None = None, info: Probe | None = None) -> Probe:
@@ -73,13 +113,13 @@ def normalise(src: Path, dst: Path, max_side: int = 854, max_s: float | None = N
     fd, tmp = tempfile.mkstemp(suffix=".mp4", dir=dst.parent)
     os.close(fd)
     scale = f"scale=w='min({max_side},iw)':h='min({max_side},ih)':force_original_aspect_ratio=decrease:force_divisible_by=2"
-    args = ["-i", str(src)]
+    args = _source(src)
     if max_s:
         args += ["-t", f"{max_s:.3f}"]
     args += ["-map", "0:v:0", "-vf", scale, "-c:v", "libx264", "-preset", "veryfast", "-crf", "26", "-pix_fmt", "yuv420p", "-r", "30"]
     args += ["-map", "0:a:0", "-c:a", "aac", "-b:a", "96k", "-ac", "2"] if info.has_audio else ["-an"]
     try:
-        _run(args + ["-movflags", "+faststart", tmp], f"re-encoding {Path(src).name}")
+        _run(args + ["-movflags", "+faststart", tmp], label(src), "re-encoding", 600 + 3 * min(info.duration_s, max_s or info.duration_s))
         os.replace(tmp, dst)
     finally:
         if os.path.exists(tmp):
@@ -88,20 +128,38 @@ def normalise(src: Path, dst: Path, max_side: int = 854, max_s: float | None = N
 
 
 def sample_frames(path: Path, n: int = 6, width: int = 256, duration_s: float | None = None) -> list[tuple[float, Image.Image]]:
-    """n frames spread evenly over the video (avoiding the very first and last instants)."""
+    """n frames spread evenly over the video (avoiding the very first and last instants), `width`
+    pixels wide (narrower when a frame is taller than four times that width)."""
     duration_s = duration_s if duration_s is not None else probe(path).duration_s
     times = [duration_s * (i + 0.5) / n for i in range(n)] if duration_s > 0 else [0.0]
+    scale = f"scale=w={width}:h={4 * width}:force_original_aspect_ratio=decrease:force_divisible_by=2"
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, t in enumerate(times):
             f = Path(tmp) / f"{i}.png"
-            _run(["-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1", "-vf", f"scale={width}:-2", str(f)], "reading a frame")
+            _run(["-ss", f"{t:.3f}", *_source(path), "-frames:v", "1", "-vf", scale, str(f)], label(path), "reading a frame", FRAME_S)
             if f.exists():
                 with Image.open(f) as im:
                     out.append((t, im.convert("RGB")))
     if not out:
-        raise MediaError(f"{Path(path).name}: no frame could be read")
+        raise MediaError(f"{label(path)}: no frame could be read; try another file or re-export it as mp4")
     return out
+
+
+def read_audio(path: Path, max_s: float, rate: int = 16000) -> np.ndarray:
+    """The sound of a file as mono float32 samples at `rate` Hz. Decoding stops just past `max_s`
+    whatever the header claims, and a longer recording is refused."""
+    path, name = Path(path), label(path)
+    res = _ffmpeg(["-loglevel", "error", *_source(path), "-t", f"{max_s + 1:.3f}", "-vn", "-ac", "1", "-ar", str(rate),
+                   "-f", "f32le", "pipe:1"], name, AUDIO_S)
+    samples = np.frombuffer(res.stdout[: len(res.stdout) // 4 * 4], dtype=np.float32)
+    if res.returncode != 0 or not samples.size:
+        log.info("ffmpeg could not decode %s: %s", name, res.stderr.decode("utf-8", "replace")[-300:])
+        raise MediaError(f"{name}: the recording could not be decoded (damaged, cut short, or not a sound file); "
+                         "record again or send a wav/mp3")
+    if samples.size > max_s * rate:
+        raise MediaError(f"{name}: the recording is longer than the {max_s:.0f} s limit; send a shorter one")
+    return np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
 
 
 def frame_quality(im: Image.Image) -> float:
@@ -122,14 +180,28 @@ def save_jpeg(im: Image.Image, dst: Path, quality: int = 88) -> None:
 
 
 def load_image(path: Path, max_mb: int = 20) -> Image.Image:
-    path = Path(path)
+    """An RGB picture; its claimed size is checked before any pixel is decoded."""
+    path, name = Path(path), label(path)
     if path.suffix.lower() not in IMAGE_EXTS:
-        raise MediaError(f"{path.name}: not an image type I read ({', '.join(sorted(IMAGE_EXTS))})")
-    if path.stat().st_size > max_mb * 1024 * 1024:
-        raise MediaError(f"{path.name}: image larger than {max_mb} MB; send a smaller one")
+        raise MediaError(f"{name}: not an image type I read ({', '.join(sorted(IMAGE_EXTS))})")
+    size = path.stat().st_size
+    if size == 0:
+        raise MediaError(f"{name}: the file is empty; attach it again")
+    if size > max_mb * 1024 * 1024:
+        raise MediaError(f"{name}: image larger than {max_mb} MB; send a smaller one")
+    too_big = f"{name}: the picture claims to be {{}} pixels, more than the {MAX_PIXELS // 10**6} megapixels I read; send a smaller one"
     try:
-        with Image.open(path) as im:
+        with Image.open(path, formats=IMAGE_FORMATS) as im:
+            w, h = im.size
+            if w * h > MAX_PIXELS:
+                raise MediaError(too_big.format(f"{w}×{h}"))
             im.load()
             return im.convert("RGB")
-    except Exception as exc:  # PIL raises many types for broken files
-        raise MediaError(f"{path.name}: the image could not be decoded ({type(exc).__name__}); it may be corrupt") from exc
+    except MediaError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise MediaError(too_big.format("hundreds of millions of")) from exc
+    except Exception as exc:  # Pillow raises many types for broken files
+        log.info("image %s not decoded: %s: %s", name, type(exc).__name__, exc)
+        raise MediaError(f"{name}: the picture could not be decoded (damaged, cut short, or not really a "
+                         f"{path.suffix.lower().lstrip('.')}); send another picture (jpg or png)") from exc

