@@ -96,7 +96,7 @@ def test_chat_api_takes_box_history_and_profile(client):
     assert params == ["box", "choice"]  # session, item map and the chat so far are per-session state, not API inputs
     # the user is never an argument: the profile choice only picks among the requester's own profiles
     assert [p["parameter_name"] for p in api["/feedback"]["parameters"]] == ["item_id", "kind", "value", "choice"]
-    assert "maya" in api["/chat"]["parameters"][2]["python_type"]["type"]
+    assert "maya" in api["/chat"]["parameters"][1]["python_type"]["type"]
 
 
 def test_full_turn_returns_served_videos_with_reasons(server, client, store):
