@@ -439,3 +439,55 @@ def test_in_chromium_bob_signs_in_and_still_cannot_see_alices_video(door):
             page.wait_for_function("() => { const v = document.querySelector('#chat video'); return v.readyState >= 1 && !v.error; }")
         finally:
             browser.close()
+
+
+def test_the_public_certificate_is_served_and_the_private_key_is_not(door):
+    url, settings, _ = door
+    web = session_for(url, "bob")
+    r = web.get("provenance/chain.pem")
+    assert r.status_code == 200 and "BEGIN CERTIFICATE" in r.text and "PRIVATE KEY" not in r.text
+    for key in sorted((settings.data_dir / "keys").glob("*")):
+        for spelling in spellings(settings.data_dir, key):
+            got = web.get(f"gradio_api/file={spelling}")
+            assert got.status_code != 200 or b"PRIVATE KEY" not in got.content, spelling
+
+
+def test_hugging_face_sign_in_names_the_account_from_the_oauth_session():
+    from generec.accounts import AccessError
+    from generec.ui.access import account_of
+
+    class Raw:
+        def __init__(self, session):
+            self.session = session
+
+    assert account_of(Raw({"oauth_info": {"userinfo": {"preferred_username": "Some.Body-42"}}}), "hf") == "some_body_42"
+    with pytest.raises(AccessError, match="Sign in"):
+        account_of(Raw({}), "hf")
+    assert account_of(None, "local") == "owner"
+
+
+def test_data_cli_exports_and_deletes_the_owners_data(fast_settings, tmp_path, monkeypatch):
+    from generec.cli import main
+    from generec.service import GeneRec
+    from generec.types import Interaction, Item, User
+
+    app = GeneRec(fast_settings.with_(llm="rules"))
+    for name in ("owner", "owner--maya", "someone"):
+        app.store.upsert_user(User(name=name))
+    app.store.add_items([Item(id="mine", title="mine", origin="ai_created", owner="owner--maya", visibility="private")])
+    app.store.record(Interaction("owner", "mine", "like"))
+    app.store.record(Interaction("someone", "mine", "like"))
+    monkeypatch.setenv("GENEREC_DATA_DIR", str(fast_settings.data_dir))
+    monkeypatch.setenv("GENEREC_EMBEDDER", "hash")
+    monkeypatch.setenv("GENEREC_IMAGE_FEATURES", "colour")
+    out = tmp_path / "me.json"
+    assert main(["data", "export", "--out", str(out)]) == 0
+    got = json.loads(out.read_text())
+    assert set(got["profile_names"]) == {"owner", "owner--maya"} and [i["id"] for i in got["items"]] == ["mine"]
+    assert {r["user"] for r in got["interactions"]} == {"owner"}
+    assert main(["data", "delete"]) == 2                   # asks for --yes: nothing deleted
+    assert app.store.get_user("owner") is not None
+    assert main(["data", "delete", "--yes"]) == 0
+    assert app.store.get_user("owner") is None and app.store.get_user("owner--maya") is None
+    assert app.store.get_item("mine") is None and app.store.get_user("someone") is not None
+    assert len(app.store.interactions(user="someone")) == 1
