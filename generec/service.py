@@ -114,9 +114,12 @@ class GeneRec:
         res = app_editor(deps, None if item_id == "upload" else item_id, op, args)
         if res.get("status") == "ok":
             items = [self.catalog.item(i["id"]) for i in res["items"]]
+            from .fidelity.gate import report_lines
+            from .fidelity.provenance import badge
+
             res["events"] = [ShowItem(it, f"{op} made for you from “{(self.catalog.item(it.parent_id) or it).title}”; private until you publish it",
                                       self.catalog.path(it.media_path), self.catalog.path(it.cover_path) if it.cover_path else None,
-                                      "AI-edited") for it in items if it]
+                                      badge(it.origin), report_lines(it)) for it in items if it]
         return res
 
     @property

@@ -469,3 +469,18 @@ def test_an_item_without_video_is_a_text_card_with_its_checks():
     made = Item(id="ai-1", title="Rain", origin="ai_created")
     _to_messages(ShowItem(made, "made for you", None, None, "AI-generated", ["All 8 checks passed", "nsfw: passed"]), history, item_map)
     assert "`AI-generated`" in history[-1].content and "nsfw: passed" in history[-1].content
+
+
+def test_an_edit_made_in_a_turn_shows_its_badge_and_its_checks(small_app):
+    """The edited video is shown with the AI-edited badge and its fidelity report, as a creation is."""
+    from generec.events import ShowItem
+
+    small_app.user("owner", create=True)
+    small_app.fake.enqueue({"action": "retrieve", "query": "dog"})
+    list(small_app.turn("owner", "dog", session="e1"))           # the dog video is now on screen
+    small_app.fake.enqueue({"action": "edit", "edit_op": "restyle", "style": "noir", "item_ref": "dog-park"})
+    shown = [ev for ev in small_app.turn("owner", "make the dog one noir", session="e1") if isinstance(ev, ShowItem)]
+    assert shown, "no edited item shown"
+    ev = shown[0]
+    assert ev.item.origin == "ai_edited" and ev.badge == "AI-edited"
+    assert ev.checks and ev.checks[0].startswith(("All", "Held", "Refused")) and len(ev.checks) > 2, ev.checks
