@@ -104,6 +104,8 @@ def test_full_turn_returns_served_videos_with_reasons(server, client, store):
     assert any(REQUEST in t for m in history for t in texts(m) if m["role"] == "user")
     steps = [m["metadata"]["title"] for m in history if (m.get("metadata") or {}).get("title")]
     assert any(s.startswith("Searched the corpus") for s in steps), steps
+    reading = [" ".join(texts(m)) for m in history if (m.get("metadata") or {}).get("title", "").startswith("Reading your request")]
+    assert reading and "via rules" not in reading[-1], reading   # the bundled LLM planned this turn: no silent fallback
 
     found = videos(history)
     assert len(found) == server.settings.top_k, history

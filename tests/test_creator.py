@@ -170,7 +170,9 @@ def test_create_makes_a_narrated_subtitled_vertical_video(settings):
 def test_each_voice_speaks_a_line_at_a_plausible_length(voice):
     from generec.creator.narration import SAMPLE_RATE, load_voice
 
-    sp = load_voice(voice).say("Neon signs shimmer in every puddle below.")
+    v = load_voice(voice)
+    assert v.name.startswith(voice if voice == "piper" else "espeak") and not getattr(v, "note", "")   # no silent stand-in
+    sp = v.say("Neon signs shimmer in every puddle below.")
     assert 1.0 < sp.seconds < 6.0 and np.abs(sp.samples).max() > 0.05 and sp.samples.dtype == np.float32
     assert len(sp.samples) == int(round(sp.seconds * SAMPLE_RATE))
 

@@ -7,6 +7,8 @@ The length of each spoken line sets the length of its scene.
 """
 from __future__ import annotations
 
+import logging
+import os
 import shutil
 import subprocess
 import tempfile
@@ -14,6 +16,8 @@ import wave
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+log = logging.getLogger("generec.creator")
 
 import numpy as np
 
@@ -66,6 +70,7 @@ class PiperVoice:
 
 class EspeakVoice:
     name = "espeak-ng"
+    note = ""   # set when it stands in for Piper; shown in the item's credits
     licence = "espeak-ng GPL-3.0-or-later (tool only; the speech it makes is not covered)"
 
     def __init__(self, threads: int = 1):
@@ -89,8 +94,13 @@ def load_voice(spec: str = "piper", threads: int = 1):
     if spec == "piper":
         try:
             return PiperVoice(threads)
-        except Exception:  # missing package or a broken model file: the fallback still speaks
-            return EspeakVoice(threads)
+        except Exception as exc:  # missing package or a broken model file: the fallback still speaks, and says so
+            if os.environ.get("GENEREC_STRICT") == "1":   # `make test`: a configured model that fails is an error
+                raise
+            log.warning("Piper could not load (%s); narrating with espeak-ng", exc)
+            voice = EspeakVoice(threads)
+            voice.note = f"fallback: Piper could not load ({str(exc)[:80]})"
+            return voice
     if spec == "espeak":
         return EspeakVoice(threads)
     raise ValueError(f"unknown voice {spec!r}: use piper, espeak or none")

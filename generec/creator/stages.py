@@ -133,7 +133,7 @@ def make_item(item_id: str, user: str | None, text: str, g: dict, sb, visuals: l
     licences = sorted({v.licence for v in visuals if v.licence})
     credits = list(dict.fromkeys(a for v in visuals for a in v.attribution.split("; ") if a))
     if voice is not None:
-        credits.append(f"narration: {voice.name} ({voice.licence})")
+        credits.append(f"narration: {voice.name} ({voice.licence})" + (f" [{voice.note}]" if getattr(voice, "note", "") else ""))
     sources = [{"scene": i, "kind": v.kind, "ref": v.ref, "description": v.description, "relevance": round(v.relevance, 3),
                 "licence": v.licence, "palette": v.palette, "effect": v.effect,
                 "extra_icons": [x.hexcode for x in v.extra_icons]} for i, v in enumerate(visuals)]
