@@ -274,3 +274,139 @@ def test_jobs_of_a_killed_process_are_failed_at_the_next_start_and_others_kept(u
         assert by_id[dead_id].progress == 0.4 and by_id[legacy].status == "failed"
         assert [by_id[i].status for i in (mine, finished, elsewhere)] == ["running", "done", "queued"]
         assert by_id[mine].runner == runner_id() and s.fail_interrupted_jobs() == 0
+
+
+# -- the real app, killed with SIGKILL ----------------------------------------------------------
+def box(text: str) -> dict:
+    return {"text": text, "files": []}
+
+
+@pytest.fixture
+def app_data(real_data_dir, tmp_path) -> Path:
+    """A private data dir; the creator's and the request screen's caches copied too, so a creation
+    needs no network and no refit (whatever is missing is made inside this copy)."""
+    import shutil
+
+    from app_server import private_copy
+    from conftest import REAL_DATA
+
+    data = private_copy(real_data_dir, tmp_path / "data")
+    for sub in ("cache", "creator", "fidelity", "recsys"):
+        if (REAL_DATA / sub).is_dir():
+            shutil.copytree((REAL_DATA / sub).resolve(), data / sub)
+    return data
+
+
+def seed_request_screen(data: Path, monkeypatch) -> None:
+    """The learned request screen's cache in `data`, made by its own code but fitted on every 20th
+    training row: on the whole set the fit takes minutes on two cores, and what the screen decides is
+    not the point here. The app then loads it as it would its own."""
+    import numpy as np
+
+    from generec.config import Settings
+    from generec.fidelity import semantic
+    from generec.fidelity.base import Context
+
+    whole = semantic.fit
+
+    def small(texts, labels, calibrate, embedder, folds=5):
+        keep = np.arange(0, len(texts), 20)
+        return whole([texts[i] for i in keep], labels[keep], calibrate[keep], embedder, folds)
+
+    monkeypatch.setattr(semantic, "fit", small)
+    monkeypatch.setattr(semantic, "_fitted", {})
+    semantic.model(Context(Settings(data_dir=data, threads=1)))
+
+
+def test_sigkill_during_a_turn_likes_and_a_creation_loses_nothing_acknowledged(app_data, tmp_path, monkeypatch):
+    from gradio_client import Client
+
+    from app_server import SubprocessApp
+    from generec.creator.jobs import sweep_leftovers
+
+    monkeypatch.setenv("GENEREC_LLM", "rules")             # the planner is not the point; the creator still runs
+    monkeypatch.setenv("GENEREC_CREATOR_VOICE", "none")
+    db_url = f"sqlite:///{app_data / 'generec.db'}"
+    if not list((app_data / "fidelity").glob("semantic-*.joblib")):
+        seed_request_screen(app_data, monkeypatch)
+    t_start = time.time()
+    app = SubprocessApp(app_data, log_path=tmp_path / "app-1.log").start()
+    try:
+        client = Client(app.url, verbose=False)
+        history, _ = client.predict(box("show me birds"), "", api_name="/chat")       # an acknowledged turn
+        shown = sum(1 for m in history for p in m.get("content") or [] if str(p.get("file") or "").endswith(".mp4"))
+        assert shown > 0, history
+        with Store(db_url, migrate_now=False) as peek:
+            targets = [it.id for it in peek.list_items(visible_to=None)][:12]
+        creation = client.submit(box("make a short video about a cat playing in the snow"), "", api_name="/chat")
+
+        acked: list[str] = []
+        sent: list[str] = []
+        stop = threading.Event()
+
+        def like_forever() -> None:
+            c = Client(app.url, verbose=False)
+            i = 0
+            while not stop.is_set():
+                item = targets[i % len(targets)]
+                i += 1
+                sent.append(item)
+                try:
+                    out = c.predict(item, "like", None, "", api_name="/feedback")
+                except Exception:                         # the server died under it: not acknowledged
+                    return
+                if out.get("kind") == "like":
+                    acked.append(item)
+
+        liker = threading.Thread(target=like_forever, daemon=True)
+        liker.start()
+        # wait until the creation is rendering (partial files on disk), then kill mid-turn
+        job = None
+        with Store(db_url, migrate_now=False) as peek:
+            deadline = time.monotonic() + 150
+            while time.monotonic() < deadline:
+                job = next(iter(peek.jobs(user="owner")), None)
+                if job is not None and job.status == "running" and (job.progress or 0) >= 0.5:
+                    break
+                assert job is None or job.status in ("queued", "running"), job
+                time.sleep(0.2)
+            assert job is not None and job.status == "running", (job, (tmp_path / "app-1.log").read_text()[-2000:])
+        time.sleep(1.5)
+        in_flight = client.submit(box("show me a dog"), "", api_name="/chat")
+        time.sleep(0.5)
+        os.killpg(app.pid, signal.SIGKILL)
+        killed_at = time.time()
+        stop.set()
+        liker.join(30)
+        for pending in (creation, in_flight):
+            try:
+                pending.result(timeout=10)
+            except Exception:
+                pass
+    finally:
+        app.stop()
+    leftovers = [*(app_data / "creator" / "work").glob("*"), *(app_data / "media" / "created").glob("*.part.mp4")]
+    assert leftovers                                               # the kill left half-made files behind
+    with Store(db_url, migrate_now=False) as store:
+        assert store.get_job(job.id).status == "running"          # until the app starts again
+
+    again = SubprocessApp(app_data, log_path=tmp_path / "app-2.log").start()    # the restart
+    try:
+        with Store(db_url, migrate_now=False) as store:
+            assert integrity(store) == "ok"
+            likes = [e.item_id for e in store.interactions(user="owner", kinds=["like"], since=t_start)]
+            # every acknowledged like is there; anything more was sent, committed, and its answer lost in the kill
+            assert len(acked) >= 2 and len(acked) <= len(likes) <= len(sent)
+            assert all(likes.count(i) >= acked.count(i) for i in set(acked))
+            said = [m.content for m in store.messages("owner", limit=50) if m.role == "user"]
+            assert "show me birds" in said and "make a short video about a cat playing in the snow" in said
+            assert len(store.interactions(user="owner", kinds=["impression"], since=t_start)) >= shown
+            failed = store.get_job(job.id)
+            assert failed.status == "failed" and "interrupted by a restart" in failed.error, failed
+            made = [it for it in store.list_items(visible_to="owner") if it.origin == "ai_created"]
+            assert made == []                                       # no half-made item
+            print(f"\nkill -9 at {killed_at - t_start:.1f} s: likes acknowledged {len(acked)}, stored {len(likes)}, "
+                  f"sent {len(sent)}; job {job.id} {failed.status}; leftovers {len(leftovers)}")
+    finally:
+        again.stop()
+    assert set(sweep_leftovers(app_data, older_than_s=0)) >= set(leftovers)
