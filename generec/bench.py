@@ -17,8 +17,10 @@ BENCHES = {
     "creator": ("generec.creator.bench", "main"),
     "fidelity": ("generec.fidelity.bench", "main"),
     "feed": ("generec.recsys.feedbench", "main"),
+    "load": ("generec.loadbench", "main"),
 }
-ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"]}
+ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"],
+            "load": ["--sessions", "4", "--turns", "3"]}
 
 
 def _entry(what: str):
