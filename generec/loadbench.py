@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -87,7 +88,6 @@ def timed_turn(client, text: str, choice: str = "you", timeout_s: float = 900.0)
 def sign_in(url: str, i: int) -> tuple:
     """A signed-in gradio_client (a browser waits longer than httpx's 5 s, so 60 s), and its time."""
     from gradio_client import Client
-
     t0 = time.perf_counter()
     c = Client(url, auth=account(i), verbose=False, download_files=False, httpx_kwargs={"timeout": 60.0})
     return c, time.perf_counter() - t0
@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     llm, waiting = args.llm or settings.llm, args.max_waiting or settings.max_waiting
     n, log = max(1, args.sessions), (lambda s: print(s, file=sys.stderr, flush=True)) if args.verbose else (lambda s: None)
     out, sys.stdout = sys.stdout, sys.stderr   # libraries print on load: stdout is for the result alone
+    term = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stopped, it still stops its app and removes its copy
     tmp = Path(tempfile.mkdtemp(prefix="generec-loadbench-"))
     report = {"sessions": n, "turns_per_session": max(1, args.turns), "llm": llm, "threads": settings.threads,
               "max_waiting": waiting, "cores": os.cpu_count(), "load_before": os.getloadavg()[0]}
@@ -208,7 +209,6 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.copytree((src / sub).resolve(), data / sub)
         from .accounts import Accounts
         from .store import open_store
-
         with open_store(Settings(data_dir=data).db_url) as store:
             for i in range(n + 1):   # load00 takes the warm-up turn
                 Accounts(store).add(*account(i))
@@ -239,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         sys.stdout = out
+        signal.signal(signal.SIGTERM, term)
     report["load_after"] = os.getloadavg()[0]
     print(json.dumps(report, indent=2) if args.json else table(report))
     return 0
