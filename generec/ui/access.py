@@ -53,7 +53,14 @@ def launch_options(app, settings) -> dict:
         if not accounts.names():
             raise SystemExit(f"GeneRec is bound to {settings.host} and needs sign-in, but it has no accounts yet. "
                              "Add one with `python -m generec users add NAME`, or bind it to 127.0.0.1.")
-        opts["auth"] = accounts.check
+        async def check(name: str, password: str) -> bool:
+            # Argon2 is slow on purpose: run it on a worker thread, or every sign-in would hold up
+            # the whole server's event loop (seen under load: sign-ins queued behind each other)
+            import anyio
+
+            return await anyio.to_thread.run_sync(accounts.check, name, password)
+
+        opts["auth"] = check
         opts["auth_message"] = "Sign in to GeneRec (accounts are made with `python -m generec users add NAME`)."
     return opts
 
