@@ -75,7 +75,7 @@ def app_env(data_dir: Path, port: int, threads: int = 1) -> dict[str, str]:
 class InProcessApp:
     """`with InProcessApp(settings) as srv:` -> srv.url, srv.demo, srv.settings (port filled in)."""
 
-    def __init__(self, settings, warm_timeout_s: float = 150.0, **launch_kw):
+    def __init__(self, settings, warm_timeout_s: float = 600.0, **launch_kw):
         self.settings = settings
         self.warm_timeout_s = warm_timeout_s
         self.launch_kw = launch_kw
@@ -92,8 +92,9 @@ class InProcessApp:
         if not wait_http_ok(self.url, 30):
             self.stop()
             raise RuntimeError(f"the app did not answer on {self.url}")
-        # app.build loads the LLM in a background thread; let it finish so the first test's
-        # turn does not also pay for the model load
+        # app.build loads the LLM (and fits the learned request screen on a new data dir) in a
+        # background thread; let it finish so the first test's turn does not also pay for it,
+        # which on a busy 2-core machine can take minutes
         for t in threading.enumerate():
             if t.name == "llm-warm-up":
                 t.join(self.warm_timeout_s)
