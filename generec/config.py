@@ -44,6 +44,7 @@ class Settings:
     max_upload_mb: int = field(default=200, metadata={"env": "GENEREC_MAX_UPLOAD_MB", "doc": "largest upload accepted"})
     max_video_s: float = field(default=600.0, metadata={"env": "GENEREC_MAX_VIDEO_S", "doc": "longest video accepted for ingest or edit"})
     top_k: int = field(default=3, metadata={"env": "GENEREC_TOP_K", "doc": "items shown per answer"})
+    strict: bool = field(default=False, metadata={"env": "GENEREC_STRICT", "doc": "`1`: a configured model that fails to load is an error instead of a logged fallback (`make test` sets it)"})
     diversity: float = field(default=0.1, metadata={"env": "GENEREC_DIVERSITY", "doc": "MMR diversity knob of the feed, 0 (pure relevance) to 1 (spread as far as possible)"})
 
     def __post_init__(self):
@@ -63,6 +64,8 @@ class Settings:
             kind = f.type
             if kind in (int, "int"):
                 values[f.name] = int(raw)
+            elif kind in (bool, "bool"):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif kind in (float, "float"):
                 values[f.name] = float(raw)
             elif kind in (Path, "Path"):

@@ -29,7 +29,7 @@ class Say:
 class ShowItem:
     item: Item
     why: str
-    media: Path | None            # None: an item without a video (a MovieLens title)
+    media: Path | None = None     # None: an item without a video (a MovieLens title); set by app.present
     cover: Path | None = None
     badge: str = ""        # "AI-generated" / "AI-edited" for generated items
     checks: list[str] | None = None   # one line per fidelity check, shown beside a generated item

@@ -26,7 +26,7 @@ def private_copy(src: Path, dst: Path) -> Path:
     """A data dir of our own made from `src` (e.g. the real_data_dir fixture): consistent database
     copy, index, media as real files (so whatever the app generates lands here and Gradio serves the
     media whatever the working directory), model cache linked."""
-    from generec.appbench import copy_data_dir
+    from generec.bench.app import copy_data_dir
 
     return copy_data_dir(Path(src), Path(dst))
 

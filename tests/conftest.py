@@ -83,6 +83,6 @@ def real_settings(real_data_dir) -> Settings:
 
 @pytest.fixture(scope="session")
 def real_app(real_settings):
-    from generec.service import GeneRec
+    from generec.app import GeneRec
 
     return GeneRec(real_settings)

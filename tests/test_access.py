@@ -29,7 +29,7 @@ def small_data(data: Path, settings) -> None:
     from PIL import Image
 
     from conftest import make_video
-    from generec.service import GeneRec
+    from generec.app import GeneRec
     from generec.types import Item, User
 
     app = GeneRec(settings)
@@ -50,7 +50,7 @@ def small_data(data: Path, settings) -> None:
     app.store.record(Interaction("maya", "dog-park", "like", session="simulated"))
     app.catalog.add([Item(id="alice-made", title="Alice's private video", origin="ai_created", owner="alice",
                           visibility="private", media_path="media/created/alice-made.mp4", duration_s=1.0)])
-    from generec.accounts import Accounts
+    from generec.app.accounts import Accounts
 
     for n, pw in PASSWORDS.items():
         Accounts(app.store).add(n, pw)
@@ -284,7 +284,7 @@ def test_sign_in_mode_follows_the_address(fast_settings, monkeypatch):
     monkeypatch.setenv("OAUTH_CLIENT_ID", "abc")
     assert sign_in_mode(fast_settings.with_(host="0.0.0.0")) == "hf"
     monkeypatch.delenv("SPACE_ID")
-    from generec.service import GeneRec
+    from generec.app import GeneRec
 
     app = GeneRec(fast_settings.with_(host="0.0.0.0", llm="rules"))
     with pytest.raises(SystemExit, match="users add"):
@@ -294,7 +294,7 @@ def test_sign_in_mode_follows_the_address(fast_settings, monkeypatch):
 
 
 def test_passwords_are_stored_as_salted_hashes(fast_settings):
-    from generec.accounts import Accounts
+    from generec.app.accounts import Accounts
     from generec.store import open_store
 
     store = open_store(fast_settings.db_url)
@@ -352,7 +352,7 @@ def _refusals_through_handlers(app):
             fns["feedback"](*args, request=_Req("bob"))
     msg, _ = fns["publish"]("alice", "alice-made", request=_Req("bob"))
     assert "⚠️" in msg
-    from generec.accounts import AccessError
+    from generec.app.accounts import AccessError
 
     with pytest.raises((gr.Error, AccessError)):
         fns["feedback"]("alice-made", "like", None, None, request=_Req(None))   # nobody signed in
@@ -363,7 +363,7 @@ def _refusals_through_handlers(app):
 
 
 def test_refusals_hold_on_sqlite_through_the_handlers(fast_settings):
-    from generec.service import GeneRec
+    from generec.app import GeneRec
 
     _refusals_through_handlers(GeneRec(fast_settings.with_(llm="rules")))
 
@@ -372,7 +372,7 @@ from conftest_pg import pg_server  # noqa: E402,F401
 
 
 def test_refusals_hold_on_postgresql_through_the_handlers(fast_settings, pg_server):  # noqa: F811
-    from generec.service import GeneRec
+    from generec.app import GeneRec
 
     url = pg_server.fresh_database()
     app = GeneRec(fast_settings.with_(llm="rules", database_url=url))
@@ -453,7 +453,7 @@ def test_the_public_certificate_is_served_and_the_private_key_is_not(door):
 
 
 def test_hugging_face_sign_in_names_the_account_from_the_oauth_session():
-    from generec.accounts import AccessError
+    from generec.app.accounts import AccessError
     from generec.ui.access import account_of
 
     class Raw:
@@ -467,8 +467,8 @@ def test_hugging_face_sign_in_names_the_account_from_the_oauth_session():
 
 
 def test_data_cli_exports_and_deletes_the_owners_data(fast_settings, tmp_path, monkeypatch):
-    from generec.cli import main
-    from generec.service import GeneRec
+    from generec.cli.main import main
+    from generec.app import GeneRec
     from generec.types import Interaction, Item, User
 
     app = GeneRec(fast_settings.with_(llm="rules"))

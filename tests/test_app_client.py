@@ -301,7 +301,7 @@ def small_app(fast_settings):
     from generec.instructor.planner import Planner
     from generec.instructor.turn import Instructor
     from generec.llm.fake import FakeLLM
-    from generec.service import GeneRec
+    from generec.app import GeneRec
     from generec.types import Item, User
 
     from conftest import make_video

@@ -339,7 +339,7 @@ def test_diffusers_backend_loads_a_saved_pipeline_and_makes_the_video(settings, 
 
 def test_saved_item_is_private_until_its_owner_publishes_it(settings):
     from generec.creator.pipeline import publish
-    from generec.service import GeneRec
+    from generec.app import GeneRec
 
     app = GeneRec(settings)
     app.user("ann", create=True), app.user("bob", create=True)
@@ -353,18 +353,17 @@ def test_saved_item_is_private_until_its_owner_publishes_it(settings):
 
 
 def test_chat_events_name_the_failed_stage_and_show_the_new_video(settings):
-    from types import SimpleNamespace
-
     from generec.creator.jobs import CreatorJobs
-    from generec.creator.tool import creator_tool, job_events
+    from generec.creator.tool import guidance_from_args, job_events
     from generec.events import Problem, ShowItem, Step
 
     jobs = CreatorJobs(CreatorContext(settings=settings, voice="none"))
     try:
         events = list(job_events(jobs.submit("   ")))
         assert isinstance(events[-1], Problem) and "Writing the storyboard" in events[-1].text and "empty" in events[-1].text
-        res = creator_tool(jobs)(SimpleNamespace(user=None, catalog=None), {"query": "lanterns on a river", "mood": "dreamy"})
-        assert res["status"] == "done" and isinstance(res["events"][-1], ShowItem)
+        job = jobs.submit("lanterns on a river", user=None, guidance=guidance_from_args({"query": "lanterns on a river", "mood": "dreamy"}))
+        res = {"events": list(job_events(job))}
+        assert job.status == "done" and isinstance(res["events"][-1], ShowItem) and res["events"][-1].item.id == job.result.item.id
         steps = [e.title for e in res["events"] if isinstance(e, Step) and e.status == "pending"]
         assert steps == ["Checking the request", "Writing the storyboard", "Choosing the pictures", "Recording the narration",
                          "Rendering the video", "Making the cover", "Fidelity checks, watermark and provenance"]
@@ -376,7 +375,7 @@ def test_chat_events_name_the_failed_stage_and_show_the_new_video(settings):
 def test_cli_prints_the_item_record_and_names_a_failing_stage(settings, monkeypatch, capsys, tmp_path):
     import json
 
-    from generec.creator.cli import main
+    from generec.cli.creator import main
 
     for k, v in {"GENEREC_DATA_DIR": str(settings.data_dir), "GENEREC_EMBEDDER": "hash", "GENEREC_IMAGE_FEATURES": "colour"}.items():
         monkeypatch.setenv(k, v)

@@ -189,7 +189,7 @@ def test_a_failure_midway_removes_every_file_it_wrote(video_factory, ctx, monkey
 
 
 def test_cli_prints_the_new_items(video_factory, tmp_path, monkeypatch, capsys):
-    from generec.editor.cli import main
+    from generec.cli.editor import main
 
     monkeypatch.setenv("GENEREC_DATA_DIR", str(tmp_path / "data"))
     path = video_factory("cli.mp4", ["red", "blue"], seconds=1.5)
@@ -245,10 +245,10 @@ def test_restyle_through_a_diffusers_img2img_pipeline(video_factory, fast_settin
 
 
 def test_app_hook_uses_the_users_likes_and_adds_only_successful_edits(video_factory, fast_settings):
-    from types import SimpleNamespace
-
-    from generec.catalog import Catalog
-    from generec.editor.hook import app_editor
+    from generec.app.tools import edit_item
+    from generec.instructor.tools import Deps
+    from generec.recsys.catalog import Catalog
+    from generec.recsys.feed import Feed
     from generec.store import open_store
     from generec.types import Interaction, User
 
@@ -266,10 +266,10 @@ def test_app_hook_uses_the_users_likes_and_adds_only_successful_edits(video_fact
                  Item(id="liked", title="Blue", media_path="media/liked.mp4", cover_path="media/liked.jpg", duration_s=1.0)])
     store.upsert_user(User(name="ann"))
     store.record(Interaction("ann", "liked", "like"))
-    deps = SimpleNamespace(settings=fast_settings, store=store, catalog=catalog, user="ann", upload_video=None)
+    deps = Deps(store=store, catalog=catalog, feed=Feed(catalog), settings=fast_settings, user="ann", session="t")
 
     original = (media / "corpus.mp4").read_bytes()
-    res = app_editor(deps, "corpus", "thumbnail", {"style": None, "query": None})
+    res = edit_item(deps, "corpus", "thumbnail", {"style": None, "query": None})
     assert res["status"] == "ok"
     new = store.get_item(res["items"][0]["id"])
     # Fidelity (issue 7): the new cover is watermarked and signed; the corpus video is untouched.
@@ -279,7 +279,7 @@ def test_app_hook_uses_the_users_likes_and_adds_only_successful_edits(video_fact
     v = verify(catalog.path(new.cover_path), fast_settings)
     assert v["watermark"] and v["manifest_valid"], v["reasons"]
     assert new.provenance["checks"]["allowed"] and new.provenance["label"] == "AI-edited"
-    noir = app_editor(deps, "corpus", "restyle", {"style": "noir", "query": None})
+    noir = edit_item(deps, "corpus", "restyle", {"style": "noir", "query": None})
     assert noir["status"] == "ok", noir
     v = verify(catalog.path(noir["items"][0]["media"]), fast_settings)
     assert v["watermark"] and v["manifest_valid"], v["reasons"]
@@ -297,6 +297,6 @@ def test_app_hook_uses_the_users_likes_and_adds_only_successful_edits(video_fact
     assert 3.0 <= new.provenance["frame_time_s"] < 4.5                 # taste = the liked blue cover
     assert new.id in catalog.visible("ann") and new.id not in catalog.visible("bob")
     before = len(store.list_items(visible_to="ann"))
-    bad = app_editor(deps, "corpus", "restyle", {"style": "make it better", "query": None})
+    bad = edit_item(deps, "corpus", "restyle", {"style": "make it better", "query": None})
     assert bad["status"] == "error" and "could not tell" in bad["message"]
     assert len(store.list_items(visible_to="ann")) == before

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from generec.config import ROOT, Settings
-from generec.feed import Feed
-from generec.profile import build_profile
-from generec.service import GeneRec
+from generec.recsys.feed import Feed
+from generec.recsys.profile import build_profile
+from generec.app import GeneRec
 from generec.types import Interaction, Item, User
 
 # Titles share no words, so the hash embedder sees no content link between them: any link the
@@ -103,7 +103,7 @@ def test_a_model_saved_by_other_code_is_refitted_not_loaded(app, monkeypatch):
 def test_the_cli_retrain_and_status(app, monkeypatch, capsys):
     import json
 
-    from generec.recsys.cli import main
+    from generec.cli.recsys import main
 
     monkeypatch.setenv("GENEREC_DATA_DIR", str(app.settings.data_dir))
     monkeypatch.setenv("GENEREC_EMBEDDER", "hash")
@@ -214,7 +214,7 @@ def test_settings_for_diversity_and_the_movie_corpus(tmp_path):
 
 
 def test_exposure_report_counts_ai_made_and_human_items(app):
-    from generec.recsys.feedbench import exposure_report
+    from generec.bench.feed import exposure_report
 
     Image.new("RGB", (32, 32), "orange").save(app.settings.media_dir / "kite-remix.jpg")
     app.catalog.add([Item(id="kite-remix", title="Kite festival remix", tags=["kite"], cover_path="media/kite-remix.jpg",

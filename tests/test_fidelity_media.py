@@ -16,7 +16,7 @@ import pytest
 from generec.fidelity import marking, pipeline, provenance
 from generec.fidelity import watermark as wm
 from generec.fidelity.base import Context
-from generec.fidelity.cli import screen_main, verify_main
+from generec.cli.fidelity import screen_main, verify_main
 from generec.fidelity.result import check_publish, check_result
 from generec.fidelity.verify import verify
 from generec.media import ffmpeg

@@ -1,6 +1,6 @@
 import numpy as np
 
-from generec.index import VectorIndex
+from generec.recsys.index import VectorIndex
 
 
 def _unit(rows):

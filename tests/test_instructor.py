@@ -13,7 +13,7 @@ from generec.instructor.refs import resolve
 from generec.instructor.tools import Deps, make_tools
 from generec.llm.base import LLMError
 from generec.llm.fake import FakeLLM
-from generec.service import GeneRec
+from generec.app import GeneRec
 from generec.types import Interaction, Item, User
 
 ITEMS = [("dog-park", "Dog playing in the park", ["animals", "dog", "calm"], "green"),

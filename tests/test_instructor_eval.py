@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from generec.instructor.evaluate import load_requests, report_table, run, score
+from generec.bench.evaluate import load_requests, report_table, run, score
 from generec.instructor.guidance import ACTIONS, EDIT_OPS, Guidance
 
 DATA = Path(__file__).parent / "data" / "instructor_requests.jsonl"

@@ -32,7 +32,7 @@ def small_request_screen(data, monkeypatch) -> None:
 
 def test_load_bench_serves_signed_in_sessions_and_loses_no_row(real_data_dir, tmp_path, monkeypatch, capsys):
     from app_server import private_copy
-    from generec.loadbench import main
+    from generec.bench.load import main
 
     src = private_copy(real_data_dir, tmp_path / "src")
     small_request_screen(src, monkeypatch)   # else the first turn waits minutes for the fit
@@ -48,7 +48,7 @@ def test_load_bench_serves_signed_in_sessions_and_loses_no_row(real_data_dir, tm
 
 def test_reconcile_counts_an_acknowledged_row_that_is_not_stored(fast_settings):
     """The accounting itself: a like the app acknowledged but the database lacks is lost."""
-    from generec.loadbench import reconcile
+    from generec.bench.load import reconcile
     from generec.store import open_store
     from generec.types import Interaction, User
 

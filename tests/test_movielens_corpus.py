@@ -6,11 +6,11 @@ import csv
 import numpy as np
 import pytest
 
-from generec.bootstrap import build_corpus
+from generec.cli.bootstrap import build_corpus
 from generec.corpus import personas
 from generec.corpus.movielens import DATASET, build, rating_kind
-from generec.feed import Feed
-from generec.profile import build_profile
+from generec.recsys.feed import Feed
+from generec.recsys.profile import build_profile
 from generec.types import User
 
 GENRES = ["Animation", "Horror", "Documentary", "Sci-Fi", "Romance", "Crime"]
@@ -76,7 +76,7 @@ def test_a_small_movielens_folder_becomes_items_users_ratings_and_personas(fast_
 
 
 def test_the_feed_serves_movies_to_a_real_user_and_learns_from_a_new_one(fast_settings, tmp_path):
-    from generec.service import GeneRec
+    from generec.app import GeneRec
 
     s = fast_settings.with_(corpus="movielens", diversity=0.0)
     build(s, root=_tiny_movielens(tmp_path / "ml"), log=lambda *a: None)
@@ -105,7 +105,7 @@ def test_the_real_ml_latest_small_builds_fast_and_serves_its_real_users(fast_set
     rep = build_corpus(s, log=lambda *a: None)          # dispatches on the corpus setting
     assert rep["items"] == 9125 and rep["ratings"] == 100004 and len(rep["personas"]) == 6
     assert rep["seconds"] < 120, rep["timings"]
-    from generec.service import GeneRec
+    from generec.app import GeneRec
 
     app = GeneRec(s)
     assert len(app.store.list_users()) == 671 and app.store.count("interactions") == 100004

@@ -16,7 +16,7 @@ c2pa = pytest.importorskip("c2pa")
 
 from generec.fidelity import credentials, gate, pipeline, provenance  # noqa: E402
 from generec.fidelity.base import Context  # noqa: E402
-from generec.fidelity.cli import verify_main  # noqa: E402
+from generec.cli.fidelity import verify_main  # noqa: E402
 from generec.fidelity.verify import verify  # noqa: E402
 from generec.media import ffmpeg  # noqa: E402
 from generec.types import Item  # noqa: E402

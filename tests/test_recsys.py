@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from generec.recsys import Interactions, Preferences, make_recommender
-from generec.recsys.bench import rank_users
+from generec.bench.recsys import rank_users
 from generec.recsys.feedback import apply_event, event_weight
 from generec.recsys.metrics import ndcg_at_k, recall_at_k
 from generec.recsys.rerank import exposure_share, intra_list_diversity, mmr, novelty
@@ -263,7 +263,7 @@ def test_ease_on_ml100k_reproduces_the_reference_figure():
 
 def test_ivf_index_finds_exact_neighbours_when_probing_every_cell_and_removes_by_id():
     pytest.importorskip("faiss")
-    from generec.recsys.ann import build_ivf, synthetic_vectors
+    from generec.bench.ann import build_ivf, synthetic_vectors
 
     X = synthetic_vectors(3000, dim=32, latent=8)
     index = build_ivf(X[:2900], nlist=16)

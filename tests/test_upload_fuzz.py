@@ -206,7 +206,7 @@ def bomb(recipe: tuple) -> tuple[str, bytes]:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """A three-video corpus with the settings of conftest's `fast_settings` and the keyword planner."""
-    from generec.service import GeneRec
+    from generec.app import GeneRec
 
     root = tmp_path_factory.mktemp("fuzz")
     settings = Settings(data_dir=root / "data", embedder="hash", image_features="colour", threads=1).with_(llm="rules")

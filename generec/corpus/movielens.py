@@ -159,7 +159,7 @@ def build(settings: Settings, store=None, root: Path = DATASET, log=print) -> di
     """Items, users, ratings and text vectors into `settings.data_dir`; idempotent."""
     from sqlalchemy import func, select
 
-    from ..index import VectorIndex
+    from ..recsys.index import VectorIndex
     from ..recsys.data import load_ml_latest_small
     from ..store import open_store
     from ..store.schema import interactions as t_inter

@@ -11,6 +11,6 @@ Modules: request (what is asked, refusals), storyboard + templates (script stage
 assets (OpenMoji via npm, stills), shots (corpus shot index), visuals (choice with taste),
 background + clips + text + compose (rendering), narration, diffusion (optional backend),
 context (what a creation needs), stages + pipeline (`create`, `publish`), jobs (worker
-thread, progress, cancel), tool (chat events), cli (`python -m generec create`), bench.
+thread, progress, cancel), tool (chat events). Its command and benchmark: `generec.cli.creator`, `generec.bench.creator`.
 Nothing is imported here, so `import generec.creator` stays cheap.
 """

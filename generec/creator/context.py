@@ -79,7 +79,7 @@ class CreatorContext:
         """The viewer's taste vectors and the hint (liked/avoided tags) the storyboard sees."""
         if not user or self.catalog is None or self.catalog.store.get_user(user) is None:
             return Taste(), {}
-        from ..profile import build_profile
+        from ..recsys.profile import build_profile
 
         prof = build_profile(self.catalog.store, user)
         items = self.catalog.visible(user)

@@ -8,7 +8,6 @@ The length of each spoken line sets the length of its scene.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 import tempfile
@@ -87,15 +86,15 @@ class EspeakVoice:
 
 
 @lru_cache(maxsize=4)
-def load_voice(spec: str = "piper", threads: int = 1):
-    """`piper` falls back to `espeak`; `none` returns None (no narration)."""
+def load_voice(spec: str = "piper", threads: int = 1, strict: bool = False):
+    """`piper` falls back to `espeak` (logged; an error when `strict`); `none` returns None (no narration)."""
     if spec == "none":
         return None
     if spec == "piper":
         try:
             return PiperVoice(threads)
         except Exception as exc:  # missing package or a broken model file: the fallback still speaks, and says so
-            if os.environ.get("GENEREC_STRICT") == "1":   # `make test`: a configured model that fails is an error
+            if strict:   # `make test`: a configured model that fails is an error
                 raise
             log.warning("Piper could not load (%s); narrating with espeak-ng", exc)
             voice = EspeakVoice(threads)

@@ -63,7 +63,7 @@ def choose_visuals(ctx, sb, g: dict, taste, cancel: threading.Event) -> list[Vis
 def narrate(ctx, sb, g: dict, cancel: threading.Event):
     if not g["narration"] or ctx.voice == "none":
         return [None] * len(sb.scenes), None
-    voice = load_voice(g.get("voice") or ctx.voice, ctx.settings.threads)
+    voice = load_voice(g.get("voice") or ctx.voice, ctx.settings.threads, ctx.settings.strict)
     out = []
     for s in sb.scenes:
         if cancel.is_set():

@@ -1,10 +1,9 @@
 """The creator as the chat sees it: job progress as chat events, and the instructor's tool hook.
 
-`job_events(job, catalog)` turns a running job into `Step` events (one per stage, as it
+`job_events(job)` turns a running job into `Step` events (one per stage, as it
 starts) and ends with `ShowItem` for the new video or a `Problem` naming the stage that
 failed; a chat turn can `yield from` it while the job runs on the creator's worker thread.
-`creator_tool(jobs)` is the `(deps, args) -> dict` callable the instructor's `create_item`
-tool expects (it waits for the job, collecting the same events).
+`guidance_from_args` reads the instructor's create_item arguments (the tool itself: `generec.app.tools`).
 """
 from __future__ import annotations
 
@@ -12,13 +11,12 @@ import time
 from typing import Iterator
 
 from ..events import Event, Problem, ShowItem, Step
-from ..fidelity.gate import report_lines
 
 STAGE_TITLES = {"screen": "Checking the request", "checks": "Fidelity checks, watermark and provenance", "script": "Writing the storyboard", "visuals": "Choosing the pictures", "narration": "Recording the narration",
                 "render": "Rendering the video", "cover": "Making the cover", "save": "Adding it to your videos"}
 
 
-def job_events(job, catalog=None, timeout: float | None = None) -> Iterator[Event]:
+def job_events(job, timeout: float | None = None) -> Iterator[Event]:
     current, started = "", time.perf_counter()
     for ev in job.events(timeout=timeout):
         if ev.status == "running" and ev.stage in STAGE_TITLES and ev.stage != current:
@@ -30,10 +28,8 @@ def job_events(job, catalog=None, timeout: float | None = None) -> Iterator[Even
             if current:
                 yield Step(STAGE_TITLES[current], "done", status="done", seconds=time.perf_counter() - started)
             r = job.result
-            media = catalog.path(r.item.media_path) if catalog is not None else r.media_path
-            cover = catalog.path(r.item.cover_path) if catalog is not None else r.cover_path
             why = f"made for you from your request; {len(r.storyboard.scenes)} scenes, {r.item.duration_s:.0f} s, private until you publish it"
-            yield ShowItem(r.item, why, media, cover, "AI-generated", report_lines(r.item))
+            yield ShowItem(r.item, why)   # its media, badge and checks are added by generec.app.present
         elif ev.status == "failed":
             stage = STAGE_TITLES.get(ev.stage, ev.stage or "starting")
             msg = job.error.message if job.error is not None else ev.message
@@ -47,14 +43,3 @@ def guidance_from_args(args: dict) -> dict:
     g = {k: args.get(k) for k in ("style", "mood", "duration_s", "include", "avoid")}
     g["topic"] = args.get("query")
     return {k: v for k, v in g.items() if v not in (None, "", [])}
-
-
-def creator_tool(jobs):
-    def run(deps, args: dict) -> dict:
-        job = jobs.submit(args.get("query") or "", user=deps.user, guidance=guidance_from_args(args))
-        events = list(job_events(job, getattr(deps, "catalog", None)))
-        if job.status == "done":
-            return {"status": "done", "item_id": job.result.item.id, "events": events}
-        return {"status": "error", "message": events[-1].text if events and isinstance(events[-1], Problem) else job.status,
-                "events": [e for e in events if not isinstance(e, Problem)]}
-    return run

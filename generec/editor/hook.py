@@ -2,22 +2,18 @@
 
 `user_taste` computes what GeneRec calls the user's taste: the mean image feature of the
 covers of the items they liked (visual) and those items' texts. `request_for` builds an
-`EditRequest` for a corpus item or an uploaded file. `app_editor` is the function the chat
-service plugs into `GeneRec.editor`: it runs an op and, only when it succeeded, adds the new
-private items to the catalog.
+`EditRequest` for a corpus item or an uploaded file; `summary` is an edited item as the
+instructor's tool reports it. The chat's edit tool itself is `generec.app.tools.edit_item`.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from ..media import MediaError, load_image
-from ..profile import build_profile
-from . import OPS, run_edit
-from .base import EditContext, EditError, EditRequest
+from ..recsys.profile import build_profile
+from .base import EditError, EditRequest
 
 
 def user_taste(store, catalog, user: str, image_model) -> tuple[np.ndarray | None, list[str]]:
@@ -63,27 +59,3 @@ def summary(item) -> dict:
     return {"id": item.id, "title": item.title, "parent_id": item.parent_id, "media": item.media_path,
             "cover": item.cover_path, "duration_s": item.duration_s, "origin": item.origin,
             "licence": item.licence, "attribution": item.attribution}
-
-
-def app_editor(deps: Any, item_id: str, op: str, args: dict) -> dict:
-    """`GeneRec.editor`: (tool deps, item id, op, {style, query, duration_s}) -> result for the instructor."""
-    t0 = time.perf_counter()
-    ctx = EditContext(deps.settings, deps.settings.media_dir / "edits",
-                      image_model=deps.catalog.image_model, text_embedder=deps.catalog.text_model)
-    try:
-        if op not in OPS:
-            raise EditError(f"unknown edit “{op}”; choose one of: {', '.join(OPS)}")
-        source = {"video": deps.upload_video} if (deps.upload_video and not item_id) else {"item_id": item_id}
-        req = request_for(deps.catalog, deps.store, deps.user, instruction=args.get("query") or args.get("style") or "",
-                          style=args.get("style"), query=args.get("query"), image_model=ctx.images, **source)
-        items = run_edit(op, req, ctx)
-    except EditError as exc:
-        return {"status": "error", "message": str(exc)}
-    from .checks import seal_items
-
-    items, refused = seal_items(items, req, deps.settings, deps.store)   # watermark, checks, signed manifest
-    if not items:
-        return {"status": "error", "message": "the fidelity checks refused the result, so nothing was kept: " + " | ".join(refused)}
-    deps.catalog.add(items)   # only now: a failed or refused edit adds nothing to the corpus
-    return {"status": "ok", "items": [summary(it) for it in items], "refused": refused,
-            "seconds": round(time.perf_counter() - t0, 2)}

@@ -21,7 +21,7 @@ silent pass). Files, one job each:
     pipeline.py      `finish(...)`: mark, check, sign or discard -- what creators and editors call;
                      `sign(...)`, the one signing path (gate.seal_cover uses it too)
     exposure.py      exposure of AI vs human and popular vs long-tail items in slates
-    cli.py, bench.py `generec verify|screen`, `generec bench fidelity`
+(`generec verify|screen` and `generec bench fidelity` live in `generec.cli` and `generec.bench`.)
 """
 from .base import CheckResult, Context, Report
 from .pipeline import finish, inherit_licence

@@ -7,31 +7,43 @@ history. Edit and create report "unavailable" until an editor/creator is plugged
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Callable, Literal
+
+import numpy as np
 
 from langchain_core.tools import StructuredTool
 from pydantic import BaseModel, Field, constr
 
-from ..profile import build_profile
+from ..config import Settings
+from ..recsys.catalog import Catalog
+from ..recsys.feed import Feed
+from ..recsys.profile import build_profile
+from ..store import Store
 from .guidance import MAX_ITEM, MAX_LIST, MAX_STR
 
 Short = constr(strip_whitespace=True, max_length=MAX_ITEM)
 ItemId = constr(pattern=r"^[a-z0-9][a-z0-9-]{0,99}$")
 
 
+EditTool = Callable[["Deps", str, str, dict], dict]   # (deps, item id or "upload", op, args) -> result dict
+CreateTool = Callable[["Deps", dict], dict]          # (deps, args) -> result dict
+
+
 @dataclass
 class Deps:
-    store: Any
-    catalog: Any
-    feed: Any
-    settings: Any
+    """What one turn's tools may use: the requester (set by the server), their session and
+    upload, the stores, and the editor and creator tools the app plugs in (None: switched off)."""
+    store: Store
+    catalog: Catalog
+    feed: Feed
+    settings: Settings
     user: str
     session: str
     shown: list[str] = field(default_factory=list)
-    image_vec: Any = None
+    image_vec: np.ndarray | None = None
     upload_video: str | None = None
-    editor: Callable[..., dict] | None = None    # (deps, item_id, op, args) -> result dict
-    creator: Callable[..., dict] | None = None   # (deps, args) -> result dict
+    editor: EditTool | None = None
+    creator: CreateTool | None = None
 
 
 class RecommendArgs(BaseModel):

@@ -16,8 +16,6 @@ from typing import Iterator
 from pydantic import ValidationError
 
 from ..events import Event, Problem, Say, ShowItem, Step
-from ..fidelity.gate import report_lines
-from ..fidelity.provenance import badge as provenance_badge
 from .guidance import Guidance
 from .planner import Planner
 from .refs import resolve
@@ -126,11 +124,7 @@ class Instructor:
             yield Say("I have nothing left to show you for that: you have turned down everything that fits. Try another request.")
             return
         for it in res["items"]:
-            item = deps.catalog.item(it["id"])
-            badge = provenance_badge(item.origin)
-            # a MovieLens title has no media: the front end shows a text card
-            yield ShowItem(item, it["why"], deps.catalog.path(item.media_path) if item.media_path else None,
-                           deps.catalog.path(item.cover_path) if item.cover_path else None, badge, report_lines(item))
+            yield ShowItem(deps.catalog.item(it["id"]), it["why"])   # media, badge and checks: app.present
         # a weak match is a reason to offer generation only when the request named something to find
         stated_only = bool(g.include or g.avoid) and not topical and STANDING.search(text.lower())
         weak = bool(query) and not stated_only and max(it["relevance"] for it in res["items"]) < MIN_RELEVANCE

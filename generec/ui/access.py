@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from fastapi import Request   # at module level: the routes' annotations are resolved from here
 
-from ..accounts import LOCAL_OWNER, AccessError, Accounts, export_data, owns
+from ..app.accounts import LOCAL_OWNER, AccessError, Accounts, export_data, owns
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 MODES = ("auto", "local", "accounts", "hf")

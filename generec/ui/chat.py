@@ -19,9 +19,9 @@ import uuid
 
 import gradio as gr
 
-from ..accounts import COPY, AccessError, copy_name, erase_data, profile_label, profiles_of, resolve_profile
+from ..app.accounts import COPY, AccessError, copy_name, erase_data, profile_label, profiles_of, resolve_profile
 from ..events import Problem, Say, ShowItem, Step
-from ..service import GeneRec, UserError, clean_name
+from ..app import GeneRec, UserError, clean_name
 from . import access
 from .panels import corpus_rows, profile_markdown
 

@@ -1,7 +1,7 @@
 """Side panels of the chat: the profile card and the corpus table, as plain Markdown/rows."""
 from __future__ import annotations
 
-from ..service import GeneRec, UserError
+from ..app import GeneRec, UserError
 
 
 def profile_markdown(app: GeneRec, name: str) -> str:

@@ -19,9 +19,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--user", default="guest", help="whose taste to follow and who owns the video (created if new)")
     p.add_argument("--out", help="also copy the mp4 here")
     p.add_argument("--json", action="store_true", help="print the item record as JSON")
-    p.add_argument("--visuals", default=os.environ.get("GENEREC_CREATOR_VISUALS", "compose"),
-                   help="compose (default) or diffusers:<model id or folder>[?steps=N&size=S]")
-    p.add_argument("--voice", default=os.environ.get("GENEREC_CREATOR_VOICE", "piper"), choices=["piper", "espeak", "none"])
+    p.add_argument("--visuals", default=None,
+                   help="compose or diffusers:<model id or folder>[?steps=N&size=S] (default: GENEREC_CREATOR_VISUALS)")
+    p.add_argument("--voice", default=None, choices=["piper", "espeak", "none"], help="default: GENEREC_CREATOR_VOICE")
     p.add_argument("--llm", help="LLM spec (default: GENEREC_LLM); 'none' writes the storyboard from templates")
     p.add_argument("--no-save", action="store_true", help="do not add the video to the store (just write the files)")
     return p
@@ -31,9 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args = parser().parse_args(argv)
     from ..config import Settings
-    from ..service import GeneRec
-    from .context import CreatorContext
-    from .pipeline import CreateError, create
+    from ..app import GeneRec
+    from ..creator.context import CreatorContext
+    from ..creator.pipeline import CreateError, create
 
     settings = Settings.from_env()
     app = GeneRec(settings)
@@ -46,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
             llm = load_llm(settings, args.llm)
         except LLMUnavailable as exc:
             print(f"(no LLM: {exc}; the storyboard comes from templates)", file=sys.stderr)
-    ctx = CreatorContext.from_app(app, llm=llm, visuals=args.visuals, voice=args.voice, persist=not args.no_save)
+    ctx = CreatorContext.from_app(app, llm=llm, visuals=args.visuals or settings.creator_visuals,
+                                 voice=args.voice or settings.creator_voice, persist=not args.no_save)
 
     def progress(stage: str, frac: float) -> None:
         if not args.json:

@@ -41,11 +41,11 @@ def run_recsys(dataset: str, models=MODELS, cache_dir: Path | None = None, vecto
                diversity: float = 0.0, log=print) -> dict:
     from threadpoolctl import threadpool_limits
 
-    from .data import item_vectors, load
-    from .factory import DEFAULT, make_recommender
-    from .metrics import coverage, evaluate
-    from .rerank import intra_list_diversity, novelty
-    from .split import positives, temporal_split
+    from ..recsys.data import item_vectors, load
+    from ..recsys.factory import DEFAULT, make_recommender
+    from ..recsys.metrics import coverage, evaluate
+    from ..recsys.rerank import intra_list_diversity, novelty
+    from ..recsys.split import positives, temporal_split
 
     data = load(dataset)
     train, test = temporal_split(positives(data.ratings))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .profile import Profile
-from .types import Item
+from ..types import Item
 
 _WORD = re.compile(r"[a-z]+")
 _STOP = set("a an and the of with to me for some something show find want i in on at about is it that this my like more less".split())
@@ -44,7 +44,7 @@ class Weights:
 
 # Micro-videos: the log is small and simulated, so the recommender is one voice among the content
 # terms, and a liked clip may come back. Movies: the log is 100k real ratings; the recommender
-# leads (measured with `python -m generec.recsys.bench feed`, see README), a rated movie is
+# leads (measured with `python -m generec.bench.recsys feed`, see README), a rated movie is
 # not offered again, and similarity to liked movies is a light touch.
 WEIGHTS = {"microvideo": Weights(),
            "movielens": Weights(liked=0.1, rejected=0.1, taste=1.0, taste_with_request=0.3, exclude_seen=True)}
@@ -78,7 +78,7 @@ def _matched_terms(text: str, item: Item) -> list[str]:
 
 class Feed:
     def __init__(self, catalog, diversity: float | None = None, weights: Weights | None = None):
-        from .recsys.live import LiveModel
+        from .live import LiveModel
 
         self.catalog = catalog
         s = catalog.settings
@@ -153,7 +153,7 @@ class Feed:
         """Item id -> origin for public items and `user`'s private ones (the catalogue's visibility rule)."""
         from sqlalchemy import and_, or_, select
 
-        from .store.schema import items as t
+        from ..store.schema import items as t
 
         seen = or_(t.c.visibility == "public", and_(t.c.visibility == "private", t.c.owner == user))
         with self.catalog.store.engine.connect() as conn:
@@ -162,8 +162,8 @@ class Feed:
     def _items(self, ids: list[str]) -> dict[str, Item]:
         from sqlalchemy import select
 
-        from .store.records import to_item
-        from .store.schema import items as t
+        from ..store.records import to_item
+        from ..store.schema import items as t
 
         with self.catalog.store.engine.connect() as conn:
             return {r.id: to_item(r) for r in conn.execute(select(t).where(t.c.id.in_(sorted(set(ids)))))}
@@ -174,7 +174,7 @@ class Feed:
         pool = np.argsort(-total, kind="stable")[:max(4 * k, 20) if diversity > 0 else k]
         if diversity <= 0 or len(pool) <= 1:
             return pool[:k].tolist()
-        from .recsys.rerank import mmr
+        from .rerank import mmr
 
         return [int(j) for j, _ in mmr([(int(j), float(total[j])) for j in pool], T[pool], k, diversity)]
 

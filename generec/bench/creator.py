@@ -52,8 +52,8 @@ def _cos(a, b) -> float:
 
 def random_shot_video(ctx, res, seed: int, out):
     """The same storyboard, silent, over corpus shots drawn at random."""
-    from .stages import render_all
-    from .visuals import Visual
+    from ..creator.stages import render_all
+    from ..creator.visuals import Visual
 
     lib, rng = ctx.library(), random.Random(seed)
     shots = [s for s in lib.shots.shots if s.duration >= 1.0]
@@ -73,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     from ..config import Settings
-    from ..service import GeneRec
-    from .context import CreatorContext
-    from .pipeline import create
+    from ..app import GeneRec
+    from ..creator.context import CreatorContext
+    from ..creator.pipeline import create
 
     settings = Settings.from_env()
     t0 = time.perf_counter()
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _personal(args, app, ctx, emb, image_model, made, report) -> None:
-    from .pipeline import create
+    from ..creator.pipeline import create
 
     users = [u for u in args.users.split(",") if app.store.get_user(u) is not None][:2]
     if len(users) < 2:

@@ -10,9 +10,8 @@ import argparse
 import json
 import os
 import sys
-import time
 
-from .config import Settings
+from ..config import Settings
 
 
 def _corpus(args, settings: Settings) -> int:
@@ -30,7 +29,7 @@ def _corpus(args, settings: Settings) -> int:
 
 
 def _models(args, settings: Settings) -> int:
-    from .models.cache import assemble_all
+    from ..models.cache import assemble_all
 
     for name, where in assemble_all(settings, args.names or None).items():
         print(f"{name}: {where}")
@@ -38,15 +37,15 @@ def _models(args, settings: Settings) -> int:
 
 
 def _serve(args, settings: Settings) -> int:
-    from app import launch
+    from .launch import launch
 
     launch(settings)
     return 0
 
 
 def _recommend(args, settings: Settings) -> int:
-    from .events import Problem, ShowItem, Step
-    from .service import GeneRec
+    from ..events import Problem, ShowItem, Step
+    from ..app import GeneRec
 
     app = GeneRec(settings)
     out = []
@@ -62,7 +61,7 @@ def _recommend(args, settings: Settings) -> int:
 
 
 def _plan(args, settings: Settings) -> int:
-    from .service import GeneRec
+    from ..app import GeneRec
 
     app = GeneRec(settings)
     files = [f for f in (args.image, args.audio) if f]
@@ -76,44 +75,44 @@ def _plan(args, settings: Settings) -> int:
 
 
 def _bench(args, settings: Settings) -> int:
-    from .bench import run
+    from ..bench.registry import run
 
     return run(args.what, args.rest, settings)
 
 
 def _edit(args, settings: Settings) -> int:
-    from .editor.cli import main as edit_main
+    from .editor import main as edit_main
 
     return edit_main(args.rest)
 
 
 def _create(args, settings: Settings) -> int:
-    from .creator.cli import main as create_main
+    from .creator import main as create_main
 
     return create_main(args.rest)
 
 
 def _recsys(args, settings: Settings) -> int:
-    from .recsys.cli import main as recsys_main
+    from .recsys import main as recsys_main
 
     return recsys_main(args.rest)
 
 
 def _verify(args, settings: Settings) -> int:
-    from .fidelity.cli import verify_main
+    from .fidelity import verify_main
 
     return verify_main(args.rest)
 
 
 def _screen(args, settings: Settings) -> int:
-    from .fidelity.cli import screen_main
+    from .fidelity import screen_main
 
     return screen_main(args.rest)
 
 
 def _users(args, settings: Settings) -> int:
-    from .accounts import Accounts, erase_data
-    from .store import open_store
+    from ..app.accounts import Accounts, erase_data
+    from ..store import open_store
 
     store = open_store(settings.db_url)
     try:
@@ -139,7 +138,7 @@ def _users(args, settings: Settings) -> int:
             raise ValueError(f"there is no account {args.name!r}")
         msg = f"account {args.name} removed (its sign-in)"
         if args.erase:
-            from .service import GeneRec
+            from ..app import GeneRec
 
             counts = erase_data(GeneRec(settings, store=store), args.name)
             msg += "; erased " + ", ".join(f"{v} {k}" for k, v in counts.items())
@@ -150,8 +149,8 @@ def _users(args, settings: Settings) -> int:
 
 
 def _data(args, settings: Settings) -> int:
-    from .accounts import LOCAL_OWNER, erase_data, export_data
-    from .service import GeneRec
+    from ..app.accounts import LOCAL_OWNER, erase_data, export_data
+    from ..app import GeneRec
 
     app = GeneRec(settings)
     who = args.account or LOCAL_OWNER

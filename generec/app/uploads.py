@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .media import IMAGE_EXTS, VIDEO_EXTS, MediaError, label, load_image, probe, read_audio, sample_frames
+from ..media import IMAGE_EXTS, VIDEO_EXTS, MediaError, label, load_image, probe, read_audio, sample_frames
 
 AUDIO_EXTS = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".flac", ".webm", ".aac"}
-log = logging.getLogger("generec.uploads")
+log = logging.getLogger("generec.app.uploads")
 
 
 @dataclass
@@ -108,7 +108,7 @@ def _read_image(path: Path, catalog, settings, out: Understood) -> tuple[str, st
 
 
 def _read_voice(path: Path, catalog, settings, out: Understood) -> tuple[str, str]:
-    from .models.speech import SpeechError, transcribe
+    from ..models.speech import SpeechError, transcribe
 
     audio = read_audio(path, settings.max_video_s)
     if float(np.abs(audio).max()) < 1e-3:

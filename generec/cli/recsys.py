@@ -12,9 +12,9 @@ import sys
 
 
 def _live(settings):
-    from ..index import VectorIndex
+    from ..recsys.index import VectorIndex
     from ..store import open_store
-    from .live import LiveModel
+    from ..recsys.live import LiveModel
 
     store = open_store(settings.db_url)
     path = settings.index_dir / "text.faiss"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..config import ROOT, Settings
 from .evaluate import load_requests, report_table, run, score
-from .planner import Planner
+from ..instructor.planner import Planner
 
 DATA = ROOT / "tests" / "data" / "instructor_requests.jsonl"
 TURN_QUERIES = ["something calm with animals", "funny cartoon", "physics experiments please", "music visualiser with neon colours",
@@ -42,7 +42,7 @@ def turn_latency(settings: Settings, backend: str, n: int) -> dict:
     import tempfile
     from pathlib import Path
 
-    from ..service import GeneRec
+    from ..app import GeneRec
     from ..store import Store
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import importlib
 
-from .config import Settings
+from ..config import Settings
 
 BENCHES = {
-    "app": ("generec.appbench", "main"),
-    "recsys": ("generec.recsys.bench", "main"),
-    "index": ("generec.recsys.bench", "main"),
-    "instructor": ("generec.instructor.bench", "main"),
-    "editor": ("generec.editor.bench", "main"),
-    "creator": ("generec.creator.bench", "main"),
-    "fidelity": ("generec.fidelity.bench", "main"),
-    "feed": ("generec.recsys.feedbench", "main"),
-    "load": ("generec.loadbench", "main"),
+    "app": ("generec.bench.app", "main"),
+    "recsys": ("generec.bench.recsys", "main"),
+    "index": ("generec.bench.recsys", "main"),
+    "instructor": ("generec.bench.instructor", "main"),
+    "editor": ("generec.bench.editor", "main"),
+    "creator": ("generec.bench.creator", "main"),
+    "fidelity": ("generec.bench.fidelity", "main"),
+    "feed": ("generec.bench.feed", "main"),
+    "load": ("generec.bench.load", "main"),
 }
 ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"],
             "load": ["--sessions", "4", "--turns", "3"]}

@@ -27,8 +27,8 @@ from collections import Counter
 from pathlib import Path
 from unittest import mock
 
-from .appbench import QUERIES, AppProcess, copy_data_dir, pct
-from .config import Settings
+from .app import QUERIES, AppProcess, copy_data_dir, pct
+from ..config import Settings
 
 DERIVED = ("cache", "creator", "fidelity", "recsys")   # keyed caches and fitted models, copied from the source
 STARTED = {"PROCESSING", "ITERATING", "PROGRESS", "FINISHED", "CANCELLED"}   # Gradio status codes past the queue
@@ -126,7 +126,7 @@ def session(url: str, i: int, turns: int, out: list, signins: list, log) -> None
 
 def reconcile(db_url: str, rows: list[dict]) -> dict:
     """Acknowledged vs stored, per kind: what the app said it kept against what the database holds."""
-    from .store import open_store
+    from ..store import open_store
 
     report = {k: {"acknowledged": 0, "stored": 0, "lost": 0} for k in ("user message", "impression", "like", "dislike")}
     with open_store(db_url) as store:
@@ -207,8 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         for sub in DERIVED:   # fitted once per data dir; a server under load has them already
             if (src / sub).is_dir():
                 shutil.copytree((src / sub).resolve(), data / sub)
-        from .accounts import Accounts
-        from .store import open_store
+        from ..app.accounts import Accounts
+        from ..store import open_store
         with open_store(Settings(data_dir=data).db_url) as store:
             for i in range(n + 1):   # load00 takes the warm-up turn
                 Accounts(store).add(*account(i))

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import OPS
+from ..editor import OPS
 
 
 def parser() -> argparse.ArgumentParser:
@@ -27,7 +27,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--instruction", default="", help="what you want, e.g. 'the parts about music', 'noir 2x', 'funny'")
     p.add_argument("--style", help="restyle look (warm, noir, vintage, cartoon, sketch, vivid)")
     p.add_argument("--out", required=True, help="folder for the new files")
-    p.add_argument("--img2img", default=os.environ.get("GENEREC_IMG2IMG", ""), help="diffusers image-to-image model (folder or hub id)")
+    p.add_argument("--img2img", default=None, help="diffusers image-to-image model (folder or hub id; default: GENEREC_IMG2IMG)")
     p.add_argument("--llm", action="store_true", help="rewrite caption titles with the configured LLM (GENEREC_LLM)")
     p.add_argument("--add", action="store_true", help="add the new items to the corpus (private to --user)")
     p.add_argument("--no-checks", action="store_true",
@@ -38,8 +38,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from ..config import Settings
-    from .base import EditContext, EditError
-    from .hook import request_for, summary
+    from ..editor.base import EditContext, EditError
+    from ..editor.hook import request_for, summary
 
     ap = parser()
     args = ap.parse_args(argv)
@@ -50,27 +50,27 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     settings = Settings.from_env()
     t0 = time.perf_counter()
-    ctx = EditContext(settings, Path(args.out).expanduser().resolve(), img2img=args.img2img or None)
+    ctx = EditContext(settings, Path(args.out).expanduser().resolve(), img2img=(args.img2img if args.img2img is not None else settings.img2img) or None)
     app = None
     try:
         if args.item or args.user or args.add:
-            from ..service import GeneRec
+            from ..app import GeneRec
 
             app = GeneRec(settings)
             ctx.image_model, ctx.text_embedder = app.catalog.image_model, app.catalog.text_model
         if args.llm:
             from ..llm import load_llm
-            from .caption import llm_caller
+            from ..editor.caption import llm_caller
 
             ctx.llm_text = llm_caller(load_llm(settings))
         req = request_for(app.catalog if app else None, app.store if app else None, args.user,
                           item_id=args.item, video=args.video, instruction=args.instruction, style=args.style,
                           image_model=ctx.images if (app and args.user) else None)
-        from . import run_edit
+        from ..editor import run_edit
 
         items = run_edit(args.op, req, ctx)
         if not args.no_checks:
-            from .checks import seal_items
+            from ..editor.checks import seal_items
 
             items, refused = seal_items(items, req, settings, app.store if app else None)
             for line in refused:

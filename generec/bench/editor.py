@@ -60,7 +60,7 @@ def simulated_users(ids: list[str], covers: np.ndarray, k: int, splits: int) -> 
 
 def thumbnail_lift(items, catalog, images, users) -> dict:
     from ..media import load_image, probe
-    from .thumbnail import candidates
+    from ..editor.thumbnail import candidates
 
     chosen, cover, rand, wins = [], [], [], []
     for it in items:
@@ -82,8 +82,8 @@ def thumbnail_lift(items, catalog, images, users) -> dict:
 
 def clip_lift(items, catalog, ctx, users) -> dict:
     from ..media import probe
-    from .base import EditRequest
-    from .clip import describe, plan_clips, score_units
+    from ..editor.base import EditRequest
+    from ..editor.clip import describe, plan_clips, score_units
 
     chosen, opening, rand = [], [], []
     for it in items:
@@ -135,8 +135,8 @@ def _time(fn, repeat: int = 1) -> tuple[float, float]:
 
 
 def timings(settings, catalog, long_item, taste) -> dict:
-    from . import run_edit
-    from .base import EditContext, EditRequest
+    from ..editor import run_edit
+    from ..editor.base import EditContext, EditRequest
 
     src = catalog.path(long_item.media_path)
     with tempfile.TemporaryDirectory() as tmp:
@@ -156,7 +156,7 @@ def timings(settings, catalog, long_item, taste) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from ..config import Settings
-    from ..service import GeneRec
+    from ..app import GeneRec
 
     ap = argparse.ArgumentParser(prog="generec bench editor")
     ap.add_argument("--clusters", type=int, default=5)
@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     ids = [it.id for it in items]
     covers = images.analyse([load_image(cat.path(it.cover_path)) for it in items], top=1).features
     users = simulated_users(ids, covers, args.clusters, args.splits)
-    from .base import EditContext
+    from ..editor.base import EditContext
 
     ctx = EditContext(settings, settings.data_dir / "cache" / "editor-bench", image_model=images, text_embedder=cat.text_model)
     thumbs = thumbnail_lift([it for it in items if it.duration_s >= args.min_thumb_s], cat, images, users)

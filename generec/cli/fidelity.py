@@ -21,7 +21,7 @@ def verify_main(argv: list[str] | None = None, settings: Settings | None = None)
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
-    from .verify import verify
+    from ..fidelity.verify import verify
 
     res = verify(args.file, settings or Settings.from_env())
     if args.json:
@@ -37,8 +37,8 @@ def verify_main(argv: list[str] | None = None, settings: Settings | None = None)
 
 
 def _screen_one(text: str, ctx) -> dict:
-    from .privacy import redact
-    from .request import screen_request
+    from ..fidelity.privacy import redact
+    from ..fidelity.request import screen_request
 
     rep = screen_request(text, ctx)
     d = rep.to_dict()
@@ -56,7 +56,7 @@ def screen_main(argv: list[str] | None = None, settings: Settings | None = None)
     if not args.text and not args.file:
         p.error("give TEXT or --file")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from .base import Context
+    from ..fidelity.base import Context
 
     others = frozenset(u.strip() for u in args.other_users.split(",") if u.strip())
     ctx = Context.from_settings(settings or Settings.from_env(), user=args.user, other_users=others)

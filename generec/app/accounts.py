@@ -13,11 +13,18 @@ from pathlib import Path
 
 LOCAL_OWNER = "owner"       # the one person of a loopback-bound app (no sign-in)
 COPY = "--"                 # <account>--<persona>
-ACCOUNT = re.compile(r"^[a-z0-9](?:[a-z0-9_]|-(?!-)){0,19}$")
+NAMES = {   # kind -> (pattern, what a person is told when a name does not fit)
+    "account": (re.compile(r"^[a-z0-9](?:[a-z0-9_]|-(?!-)){0,19}$"), "1–20 letters, digits, '_' or single '-'"),
+    "profile": (re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$"), "1–32 letters, digits, '-' or '_'"),
+}
 
 
 class AccessError(PermissionError):
     """A request for something its account may not touch; the message says what to do."""
+
+
+class UserError(ValueError):
+    """Input a person can fix; the message tells them how."""
 
 
 def _hasher():
@@ -28,11 +35,17 @@ def _hasher():
     return PasswordHasher()
 
 
-def check_account_name(name: str) -> str:
+def checked_name(name: str, kind: str = "profile") -> str:
+    """`name` lower-cased and trimmed, or UserError saying what a usable account / profile name is."""
+    pattern, rule = NAMES[kind]
     n = (name or "").strip().lower()
-    if not ACCOUNT.match(n):
-        raise ValueError(f"“{str(name)[:40]}” is not a usable account name: 1–20 letters, digits, '_' or single '-'")
+    if not pattern.match(n):
+        raise UserError(f"“{str(name)[:40]}” is not a usable {kind} name: use {rule}")
     return n
+
+
+def clean_name(name: str) -> str:
+    return checked_name(name, "profile")
 
 
 class Accounts:
@@ -43,7 +56,7 @@ class Accounts:
         self._dummy = None
 
     def add(self, name: str, password: str) -> str:
-        n = check_account_name(name)
+        n = checked_name(name, "account")
         taken = self.store.get_user(n)
         if n.startswith("ml-") or (taken is not None and taken.simulated and self.store.account_hash(n) is None):
             raise ValueError(f"“{n}” is the name of a persona or corpus profile; choose another account name")
@@ -53,7 +66,7 @@ class Accounts:
         return n
 
     def remove(self, name: str) -> bool:
-        return self.store.remove_account(check_account_name(name))
+        return self.store.remove_account(checked_name(name, "account"))
 
     def names(self) -> list[str]:
         return self.store.list_accounts()
@@ -64,7 +77,7 @@ class Accounts:
 
         ph = _hasher()
         try:
-            n = check_account_name(name)
+            n = checked_name(name, "account")
             stored = self.store.account_hash(n)
         except ValueError:
             stored = None
@@ -97,7 +110,7 @@ def resolve_profile(app, account: str, choice: str | None, personas: list[dict])
     Blank or the account's own name: its own profile (made on first use). A persona's name:
     the account's try-out copy of that persona (copied on first use). Anything else is
     refused: a request cannot act as another person, whatever it names."""
-    from .types import User
+    from ..types import User
 
     pick = (choice or "").strip().lower()
     if pick in ("", account) or owns(account, pick):

@@ -1,6 +1,6 @@
 """`bench feed`: the chat's own feed measured: accuracy on MovieLens, and coverage / novelty / exposure.
 
-Two measurements, both through `generec.feed.Feed` (the code the chat runs, not a stand-in):
+Two measurements, both through `generec.recsys.feed.Feed` (the code the chat runs, not a stand-in):
 
 - **accuracy** (`--accuracy`, MovieLens only): the benchmark protocol of `bench recsys`
   (positives = ratings >= 4, each user's last 20% by time held out) replayed through a
@@ -40,7 +40,7 @@ class _Overlay:
     """A catalogue plus extra in-memory items; the underlying store and index are never written."""
 
     def __init__(self, catalog, extra: list, vectors: np.ndarray):
-        from ..index import VectorIndex
+        from ..recsys.index import VectorIndex
 
         self.settings, self.store, self.image_index = catalog.settings, catalog.store, catalog.image_index
         self._cat, self.extra = catalog, {it.id: it for it in extra}
@@ -63,7 +63,7 @@ class _Overlay:
 
 def _overlay_feed(cat, **kw):
     """A Feed that also sees the overlay's in-memory items (the real one reads visibility from the store)."""
-    from ..feed import Feed
+    from ..recsys.feed import Feed
 
     class OverlayFeed(Feed):
         def _visible(self, user):
@@ -96,20 +96,20 @@ def _ai_copies(catalog, n: int, seed: int = 0, warm: set | None = None):
 # ---- exposure ------------------------------------------------------------------------------------
 def exposure_report(settings, users: int = 40, k: int | None = None, diversities=None, what_if_ai: int = 0,
                     log=print) -> dict:
-    from ..catalog import Catalog
+    from ..recsys.catalog import Catalog
     from ..corpus import personas
-    from ..feed import Feed
+    from ..recsys.feed import Feed
     from ..fidelity.exposure import fairness_report
-    from ..profile import build_profile
+    from ..recsys.profile import build_profile
     from ..store import open_store
-    from .rerank import intra_list_diversity, novelty
+    from ..recsys.rerank import intra_list_diversity, novelty
 
     k = k or settings.top_k
     store = open_store(settings.db_url)
     catalog = Catalog(settings, store)
     cat = catalog
     if what_if_ai:
-        from .live import LiveModel
+        from ..recsys.live import LiveModel
 
         probe = LiveModel(store, catalog.text_index, settings.data_dir / "recsys" / "live-hybrid.pkl")
         probe.sync()
@@ -183,17 +183,17 @@ def accuracy_report(settings, users: int = 200, weights=None, log=print, history
     dislikes, 3-star plays) except the held-out ones and anything a tested user rated after their
     first held-out movie, i.e. what the app really learns from.
     """
-    from ..catalog import Catalog
+    from ..recsys.catalog import Catalog
     from ..corpus.movielens import item_id, user_name
-    from ..feed import Feed
-    from ..index import VectorIndex
-    from ..profile import build_profile
+    from ..recsys.feed import Feed
+    from ..recsys.index import VectorIndex
+    from ..recsys.profile import build_profile
     from ..store import open_store
     from ..types import Interaction, Item, User
-    from .data import item_vectors, load_ml_latest_small
-    from .factory import make_recommender
-    from .metrics import evaluate
-    from .split import positives, temporal_split
+    from ..recsys.data import item_vectors, load_ml_latest_small
+    from ..recsys.factory import make_recommender
+    from ..recsys.metrics import evaluate
+    from ..recsys.split import positives, temporal_split
 
     data = load_ml_latest_small()
     train, test = temporal_split(positives(data.ratings))
@@ -283,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     log = (lambda *a, **kw: print(*a, file=sys.stderr, **kw)) if args.json else print
     if args.accuracy:
-        from ..feed import WEIGHTS, Weights
+        from ..recsys.feed import WEIGHTS, Weights
 
         ml = WEIGHTS["movielens"]
         variants = {"movielens weights (default)": ml,

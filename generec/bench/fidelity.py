@@ -34,14 +34,14 @@ def _ff(*args) -> None:
 
 
 def screening(settings: Settings, data: Path, log) -> dict:
-    from .base import Context
-    from .request import screen_request
+    from ..fidelity.base import Context
+    from ..fidelity.request import screen_request
 
     ctx = Context.from_settings(settings, user="guest", other_users=frozenset({"maya", "leo", "sam", "noor"}))
     t0 = time.perf_counter()
     screen_request("warm up", ctx)
     out = {"load_s": round(time.perf_counter() - t0, 2)}
-    from .semantic import model
+    from ..fidelity.semantic import model
 
     learned = model(ctx)
     if learned:
@@ -98,7 +98,7 @@ def make_generated(tmp: Path, corpus: list[Path], n_edits: int, log) -> list[Pat
 
 
 def watermark_bench(tmp: Path, corpus: list[Path], n_edits: int, log) -> dict:
-    from . import marking
+    from ..fidelity import marking
 
     made = make_generated(tmp, corpus, n_edits, log)
     hits = {k: 0 for k in ("as_made", *TRANSFORMS)}
@@ -134,7 +134,7 @@ def watermark_bench(tmp: Path, corpus: list[Path], n_edits: int, log) -> dict:
 def duplicate_bench(tmp: Path, corpus: list[Path], log) -> dict:
     """Copies of corpus clips (re-encoded at half size) must match their original; every
     other corpus clip, queried against an index without itself, must match nothing."""
-    from .phash import DUP_SHARE, CorpusHashes
+    from ..fidelity.phash import DUP_SHARE, CorpusHashes
 
     videos = {f"c{i}": p for i, p in enumerate(corpus)}
     index = CorpusHashes(tmp / "dup" / "frame_hashes.npz")
@@ -161,8 +161,8 @@ def duplicate_bench(tmp: Path, corpus: list[Path], log) -> dict:
 
 def timing_bench(tmp: Path, settings: Settings, log) -> dict:
     from ..types import Item
-    from . import marking, pipeline, watermark
-    from .base import Context
+    from ..fidelity import marking, pipeline, watermark
+    from ..fidelity.base import Context
 
     src = tmp / "timing.mp4"
     _ff("-f", "lavfi", "-i", "testsrc2=s=480x854:r=24:d=10", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", str(src))
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
             log("== request screening")
             res["screening"] = screening(bench_settings, ROOT / "tests" / "data", log)
         if "watermark" not in skip:
-            from .phash import corpus_videos
+            from ..fidelity.phash import corpus_videos
 
             # Default: the corpus proper (<media>/<id>.mp4 without a provenance sidecar), not the
             # created/ and edits/ subfolders where AI-made items live.

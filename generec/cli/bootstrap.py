@@ -10,16 +10,16 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .config import Settings
+from ..config import Settings
 
 
 def build_corpus(settings: Settings, folder: str | None = None, manifest: str | None = None, app=None, log=print) -> dict:
     if settings.corpus == "movielens" and not folder:
-        from .corpus.movielens import build
+        from ..corpus.movielens import build
 
         return build(settings, app.store if app is not None else None, log=log)
-    from .corpus.build import build_default, build_folder
-    from .service import GeneRec, seed_personas
+    from ..corpus.build import build_default, build_folder
+    from ..app import GeneRec, seed_personas
 
     t0 = time.perf_counter()
     if folder:
@@ -40,7 +40,7 @@ def build_corpus(settings: Settings, folder: str | None = None, manifest: str | 
     # so the first "make me a video" doesn't pay for it
     t_lib = time.perf_counter()
     try:
-        from .creator.context import CreatorContext
+        from ..creator.context import CreatorContext
 
         CreatorContext.from_app(app, llm=None, visuals=settings.creator_visuals).library(log=log)
         library = f"ready in {time.perf_counter() - t_lib:.1f} s"
@@ -49,7 +49,7 @@ def build_corpus(settings: Settings, folder: str | None = None, manifest: str | 
         log(f"creator library {library}")
     # perceptual frame hashes of the human-made videos, so the first near-duplicate check is quick
     try:
-        from .fidelity.phash import build_corpus_index
+        from ..fidelity.phash import build_corpus_index
 
         build_corpus_index(settings)
     except Exception as exc:  # the check hashes lazily instead; say why it could not now

@@ -32,7 +32,7 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
-from .config import ROOT, Settings
+from ..config import ROOT, Settings
 
 # Retrieval requests on every theme of the corpus. "show me …" keeps the planner on retrieval, so
 # this measures the retrieval turn; how well the planner routes bare phrases is `bench instructor`'s job.
@@ -58,7 +58,7 @@ def copy_data_dir(src: Path, dst: Path) -> Path:
     """A private data dir: the database (consistent even with a live WAL), the index and the media
     as real files inside dst (Gradio serves only files under allowed_paths, and anything the app
     makes lands here, never in src); the model cache is linked read-only. No caches are carried."""
-    from .store import Store
+    from ..store import Store
 
     dst.mkdir(parents=True, exist_ok=True)
     with Store(f"sqlite:///{src / 'generec.db'}", migrate_now=False) as db:   # only the store opens the file
@@ -189,8 +189,8 @@ def _stats(rows: list[dict]) -> dict:
 
 def server_side(settings: Settings, queries: list[str], log) -> dict:
     """GeneRec.turn in this process: time to its last event (and to the first item shown)."""
-    from .events import Problem, ShowItem, Step
-    from .service import GeneRec
+    from ..events import Problem, ShowItem, Step
+    from ..app import GeneRec
 
     t = time.perf_counter()
     app = GeneRec(settings)

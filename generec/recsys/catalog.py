@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Settings
+from ..config import Settings
 from .index import VectorIndex
-from .media import load_image, sample_frames
-from .models.embed import load_text_embedder
-from .models.vision import feature_dim, load_image_features
-from .types import Item
+from ..media import load_image, sample_frames
+from ..models.embed import load_text_embedder
+from ..models.vision import feature_dim, load_image_features
+from ..types import Item
 
 
 class Catalog:
