@@ -211,7 +211,9 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
                     history.append(gr.ChatMessage(role="assistant", content=f"⚠️ Something broke on my side ({type(ev.exc).__name__}: {str(ev.exc)[:200]}). Your history is safe; please try again."))
                     continue
                 _to_messages(ev, history, item_map)
-                yield history, item_map, _busy(), history
+                # the box was locked by the first yield: re-sending it would make Gradio rebuild its
+                # config (a JSON-schema pass holding the GIL) on every step of every turn
+                yield history, item_map, gr.skip(), history
             finished = True
         finally:
             app.limits.end_turn(time.perf_counter() - t0)
