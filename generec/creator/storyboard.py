@@ -10,11 +10,14 @@ and why, and keeps the rejected draft.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import asdict, dataclass
 
 from ..llm.base import LLMCancelled
 from ..prompts import render as _prompt
+
+log = logging.getLogger("generec.creator")
 
 MIN_SCENES, MAX_SCENES = 3, 6
 LIMITS = {"title": 48, "narration": 110, "visual": 80, "on_screen": 32}
@@ -165,7 +168,8 @@ def write_storyboard(guidance: dict, profile_hint: dict, llm=None, max_tokens: i
     except LLMCancelled as exc:   # Stop, not a failure: no fallback video
         from .compose import Cancelled
         raise Cancelled("cancelled while writing the storyboard") from exc
-    except Exception as exc:  # any backend failure: the template still gives the user a video
+    except Exception as exc:  # any backend failure: the template still gives the user a video, and says so
+        log.warning("storyboard: the LLM call failed, the template writes it: %s", exc)
         return template_storyboard(guidance, profile_hint, note=f"LLM call failed ({type(exc).__name__}: {str(exc)[:120]})")
     sb = Storyboard.from_dict(raw if isinstance(raw, dict) else {}, source="llm", model=model)
     bad = problems(sb, n)
@@ -177,6 +181,7 @@ def write_storyboard(guidance: dict, profile_hint: dict, llm=None, max_tokens: i
         fixed.draft = raw
         return fixed
     spare.note = "LLM storyboard rejected: " + "; ".join(bad[:4])
+    log.warning("storyboard: %s", spare.note)
     spare.draft = raw
     return spare
 

@@ -28,6 +28,8 @@ def job_events(job, timeout: float | None = None) -> Iterator[Event]:
             if current:
                 yield Step(STAGE_TITLES[current], "done", status="done", seconds=time.perf_counter() - started)
             r = job.result
+            if r.notes:   # a fallback stood in somewhere (template storyboard, espeak voice...): say so
+                yield Step("Stood in for a part that failed", "; ".join(r.notes), status="done")
             why = f"made for you from your request; {len(r.storyboard.scenes)} scenes, {r.item.duration_s:.0f} s, private until you publish it"
             yield ShowItem(r.item, why)   # its media, badge and checks are added by generec.app.present
         elif ev.status == "failed":

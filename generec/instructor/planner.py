@@ -7,6 +7,7 @@ with the reason; a second failure falls back to the keyword planner, and the ste
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -16,6 +17,8 @@ from ..prompts import render
 from .guidance import Guidance, GuidanceError, schema
 from .reconcile import reconcile
 from .rules import plan_by_rules
+
+log = logging.getLogger("generec.instructor")
 
 MAX_TEXT = 600
 
@@ -67,7 +70,9 @@ class Planner:
                     source += f" ({changed})"
                 return Plan(g, source)
             except LLMTimeout as exc:   # a second try would only double the wait
+                log.warning("planner: %s; the keyword rules plan this turn", exc)
                 return Plan(plan_by_rules(text, shown, upload), f"rules ({exc})")
             except (LLMError, GuidanceError) as exc:
                 problem = str(exc)[:120]
+        log.warning("planner: the model failed twice (%s); the keyword rules plan this turn", problem)
         return Plan(plan_by_rules(text, shown, upload), f"rules (the model failed twice: {problem})")
