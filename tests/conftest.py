@@ -69,6 +69,8 @@ def real_data_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("realdata")
     copy_db(REAL_DATA / "generec.db", d / "generec.db")
     shutil.copytree(REAL_DATA / "index", d / "index")
+    if (REAL_DATA / "fidelity").exists():   # fitted request screen and frame hashes: keyed caches, minutes to rebuild
+        shutil.copytree(REAL_DATA / "fidelity", d / "fidelity")
     if (REAL_DATA / "media").exists():
         shutil.copytree((REAL_DATA / "media").resolve(), d / "media")  # follows links: files, never symlinks
     if (REAL_DATA / "models").exists():

@@ -54,6 +54,16 @@ def build_corpus(settings: Settings, folder: str | None = None, manifest: str | 
         build_corpus_index(settings)
     except Exception as exc:  # the check hashes lazily instead; say why it could not now
         log(f"frame hashes not built: {type(exc).__name__}: {exc}")
+    # the learned request screen is fitted once here (minutes on 2 cores), not at the app's first start
+    t_screen = time.perf_counter()
+    try:
+        from ..fidelity.gate import context_for
+        from ..fidelity.semantic import warm_up
+
+        warm_up(context_for(settings))
+        log(f"request screen ready in {time.perf_counter() - t_screen:.1f} s")
+    except Exception as exc:  # the app fits it at its first start instead; say why it could not now
+        log(f"request screen not fitted: {type(exc).__name__}: {exc}")
     # the recommender folds the whole log in now (and saves it), so the app starts without fitting
     try:
         recsys = app.feed.retrain()
