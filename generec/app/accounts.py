@@ -104,25 +104,27 @@ def profiles_of(store, account: str) -> list[str]:
     return [u.name for u in store.list_users() if owns(account, u.name)]
 
 
-def resolve_profile(app, account: str, choice: str | None, personas: list[dict]) -> str:
+def resolve_profile(app, account: str, choice: str | None, personas: list[dict], label: str | None = None) -> str:
     """The user name a request from `account` acts as, given the profile it picked.
 
     Blank or the account's own name: its own profile (made on first use). A persona's name:
     the account's try-out copy of that persona (copied on first use). Anything else is
-    refused: a request cannot act as another person, whatever it names."""
+    refused: a request cannot act as another person, whatever it names. Messages name the
+    profile as `label` (what the person picked), when given."""
     from ..types import User
 
     pick = (choice or "").strip().lower()
+    said = (label if label is not None else pick)[:40]
     if pick in ("", account) or owns(account, pick):
         name = pick or account
         if name == account and app.store.get_user(account) is None:
             app.store.upsert_user(User(name=account, display=account))
         if app.store.get_user(name) is None:
-            raise AccessError(f"there is no profile “{pick[:40]}” of yours; pick one from the Profile list")
+            raise AccessError(f"there is no profile “{said}” of yours; pick one from the Profile list")
         return name
     persona = next((p for p in personas if p["name"] == pick), None)
     if persona is None:
-        raise AccessError(f"“{pick[:40]}” is not one of your profiles; pick your own or a persona from the Profile list")
+        raise AccessError(f"“{said}” is not one of your profiles; pick your own or a persona from the Profile list")
     name = copy_name(account, pick)
     if app.store.get_user(name) is None:
         try:
@@ -160,7 +162,7 @@ def erase_data(app, account: str) -> dict[str, int]:
                 if _inside(f, app.settings.data_dir) and f.is_file():
                     f.unlink()
                     files += 1
-        app.catalog.remove(row["id"])
+    app.catalog.remove(*(row["id"] for row in owned))
     counts = app.store.erase_users(names)
     counts["files"] = files
     return counts

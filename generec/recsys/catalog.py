@@ -80,12 +80,14 @@ class Catalog:
             self.image_index.add(ids, np.array(visual, dtype=np.float32))
             self.save()
 
-    def remove(self, item_id: str) -> bool:
+    def remove(self, *item_ids: str) -> int:
+        """Drop items (rows and vectors); the index files are written once. Returns how many had vectors."""
         with self._lock:
-            found = self.text_index.remove([item_id]) + self.image_index.remove([item_id])
+            found = max(self.text_index.remove(list(item_ids)), self.image_index.remove(list(item_ids)))
             self.save()
-        self.store.remove_item(item_id)
-        return bool(found)
+        for item_id in item_ids:
+            self.store.remove_item(item_id)
+        return found
 
     def save(self) -> None:
         self.text_index.save(self.settings.index_dir / "text.faiss")

@@ -152,6 +152,10 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
     def profile(request, choice) -> str:
         """The user this request acts as: the requester's own profile, an extra profile of theirs,
         or their copy of a persona. Never anyone else's, whatever `choice` says."""
+        return acting(request, choice)[1]
+
+    def acting(request, choice) -> tuple[str, str]:
+        """(the requester's account, the profile of theirs that `choice` picks)."""
         acct = account(request)
         pick = str(choice or "").strip().lower()
         if pick in ("", YOU):
@@ -159,9 +163,9 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
         elif pick not in persona_names:
             pick = copy_name(acct, pick)   # one of their own extra profiles, or nothing
         try:
-            return resolve_profile(app, acct, pick, personas)
+            return acct, resolve_profile(app, acct, pick, personas, label=str(choice or ""))
         except AccessError as exc:
-            raise UserError(str(exc).replace(pick, str(choice or "")[:40])) from None
+            raise UserError(str(exc)) from None
 
     def respond(box, choice, session, item_map, history, request: gr.Request = None):
         """One turn. The chat's history lives in server-side state (`history`), never sent back by
@@ -176,8 +180,7 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
             history.append(gr.ChatMessage(role="user", content=gr.File(f) if not str(f).lower().endswith((".png", ".jpg", ".jpeg", ".webp")) else gr.Image(f)))
         yield history, item_map, _busy(), history
         try:
-            user = profile(request, choice)
-            acct = account(request)
+            acct, user = acting(request, choice)
         except (UserError, AccessError) as exc:
             msg = str(exc)
             history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {msg[:1].upper()}{msg[1:]}."))
@@ -283,7 +286,7 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
             return gr.skip()
         return profile_markdown(app, user)
 
-    def create_user(name, current, request: gr.Request = None):
+    def create_user(name, request: gr.Request = None):
         """An extra profile of the requester's own (a fresh history), e.g. one per family member."""
         try:
             acct = account(request)
@@ -379,7 +382,7 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
             my_items, [user], [mine], api_visibility="private", queue=False)
         publish.click(publish_item, [user, mine], [published, mine], api_name="publish")
         real_only.input(toggle_real_only, [user, real_only], [profile_md], api_visibility="private")
-        create.click(create_user, [new_name, user], [user, profile_md, new_name], api_visibility="private")
+        create.click(create_user, [new_name], [user, profile_md, new_name], api_visibility="private")
         erase.click(erase_mine, [confirm], [erased, confirm], api_name="erase_my_data")
         fb = gr.Button(visible=False)
         fb.click(api_feedback, [gr.Textbox(visible=False), gr.Textbox(visible=False), gr.Number(visible=False), gr.Textbox(visible=False)],
