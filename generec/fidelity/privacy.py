@@ -102,12 +102,24 @@ def _merge(found: list[Found]) -> list[Found]:
     return out
 
 
-def redact(text: str, ctx: Context | None = None, names: bool = True) -> str:
+def public_name(span: str, public: str) -> bool:
+    """Is a name span one that the public metadata already states (a cartoon character or a
+    creator named in a corpus item's own title, description, tags or credit)? True when one
+    of its capitalised words is a word of `public`."""
+    known = set(re.findall(r"[a-z0-9]+", public.lower()))
+    caps = [w for w in re.findall(r"[^\W\d_][\w'’-]*", span) if w[:1].isupper()]
+    return any(re.sub(r"['’]s$", "", w).lower() in known for w in caps)
+
+
+def redact(text: str, ctx: Context | None = None, names: bool = True, public: str = "") -> str:
     """`text` with contact identifiers (and person names when NER runs and `names`) replaced by
     <EMAIL>, <PHONE>, ... Use it on everything a generated item stores: title, description,
-    tags, the request copied into provenance. Without `ctx`, regexes only (no names)."""
+    tags, the request copied into provenance. Without `ctx`, regexes only (no names). Names that
+    `public` (the public sources' own metadata) states are not personal data and stay."""
     found, _ = find_pii(text, ctx, names)
     for f in sorted((f for f in found if f.kind in PII), key=lambda f: f.start, reverse=True):
+        if f.kind == "PERSON" and public and public_name(f.text, public):
+            continue
         text = text[:f.start] + f"<{f.kind}>" + text[f.end:]
     return text
 
