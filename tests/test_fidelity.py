@@ -207,7 +207,7 @@ def test_learned_screen_catches_what_no_rule_does(learned_ctx, hash_ctx, text, c
 def test_learned_screen_passes_hard_negatives(learned_ctx, text):
     rep = screen_request(text, learned_ctx)
     assert rep.allowed and not rep.held, rep.summary()
-    assert all(c.details["learned"] == "pass" for c in rep.checks)
+    assert all(c.details["learned"].startswith("pass") for c in rep.checks)   # "pass (policy judge: …)" when the judge ruled
 
 
 def test_learned_screen_says_it_did_not_run_without_a_sentence_model(hash_ctx, tmp_path):

@@ -52,6 +52,7 @@ class CheckResult:
 class Report:
     checks: list[CheckResult] = field(default_factory=list)
     stage: str = "request"        # "request" | "result" | "publish"
+    decided_by: str = ""          # request screen: the layer whose verdict stood (rules, learned or judge)
 
     @property
     def allowed(self) -> bool:
@@ -82,14 +83,14 @@ class Report:
         return [f"{c.name}: {mark[c.status]}" + (f" - {c.reason}" if c.reason else "") for c in self.checks]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"stage": self.stage, "allowed": self.allowed, "held": self.held,
+        return {"stage": self.stage, "allowed": self.allowed, "held": self.held, **({"decided_by": self.decided_by} if self.decided_by else {}),
                 "checks": {c.name: {"status": c.status, "reason": c.reason, **({"details": c.details} if c.details else {})}
                            for c in self.checks}}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Report":
         checks = [CheckResult(name, v["status"], v.get("reason", ""), v.get("details", {})) for name, v in d.get("checks", {}).items()]
-        return cls(checks, d.get("stage", "request"))
+        return cls(checks, d.get("stage", "request"), d.get("decided_by", ""))
 
     def __add__(self, other: "Report") -> "Report":
         return Report(self.checks + other.checks, other.stage)
@@ -116,6 +117,10 @@ class Context:
             if name not in kw and getattr(settings, f"fidelity_{name}", None):
                 kw[name] = getattr(settings, f"fidelity_{name}")
         return cls(settings=settings, **kw)
+
+    @property
+    def judge_timeout_s(self) -> float:
+        return self.settings.judge_timeout_s
 
     @property
     def fidelity_dir(self) -> Path:

@@ -207,12 +207,44 @@ def _injection(text: str, ctx: Context) -> CheckResult:
 
 
 def screen_request(text: str, ctx: Context) -> Report:
-    """The request checks; `Report.allowed` False means refuse with `Report.summary()`."""
+    """The request checks; `Report.allowed` False means refuse with `Report.summary()`.
+
+    Layers, each deciding only what the one before leaves open: the rules (their reasons name
+    the exact words), the learned screen, and for requests it scores close to its threshold the
+    LLM policy judge. A request near the threshold in a severe category is refused when the judge
+    cannot rule (fails closed). `Report.decided_by` names the layer whose verdict stood."""
     text = text or ""
     found, why_not = find_pii(text, ctx)
     checks = [_safety(text, ctx), _privacy(text, ctx, found, why_not), _imitation(text, found, why_not), _injection(text, ctx)]
-    if not any(c.status == "fail" for c in checks):   # the rules' reasons are the precise ones; the learned screen covers what they miss
-        from .semantic import fold_in, judge
+    if any(c.status == "fail" for c in checks):
+        return Report(checks, "request", "rules")
+    from .semantic import fold_in, judge
 
-        checks = fold_in(checks, judge(text, ctx))
-    return Report(checks, "request")
+    learned, decided = judge(text, ctx), "learned"
+    if learned.status == "not_run":
+        decided = "rules"
+    elif learned.details.get("unsure"):
+        learned, decided = _ask_judge(text, ctx, learned)
+    return Report(fold_in(checks, learned), "request", decided)
+
+
+def _ask_judge(text: str, ctx: Context, learned: CheckResult) -> tuple[CheckResult, str]:
+    """The policy judge's ruling as the learned check, or the learned verdict (failing closed
+    for a severe category) when the judge cannot rule."""
+    from . import judge as policy
+    from .semantic import CATEGORIES, SEVERE
+
+    v = policy.verdict(text, ctx, list(CATEGORIES))
+    facts = {k: learned.details[k] for k in ("score", "threshold", "nearest")}
+    if v.status == "fail":
+        cat = v.details["category"]
+        return CheckResult.failed("learned", f"the policy judge ruled it {CATEGORIES[cat][1]} ({v.reason})", category=cat,
+                                  check=CATEGORIES[cat][0], layer="judge", judge_s=v.details.get("seconds"), **facts), "judge"
+    if v.status == "pass":
+        return CheckResult.passed("learned", v.reason, layer="judge", judge_s=v.details.get("seconds"), **facts), "judge"
+    nearest = learned.details["nearest"]
+    if learned.status == "pass" and nearest in SEVERE:   # fail closed
+        check, what = CATEGORIES[nearest]
+        return CheckResult.failed("learned", f"this may be {what}, and the policy judge could not rule ({v.reason}), so it is refused",
+                                  category=nearest, check=check, layer="learned", **facts), "learned"
+    return learned, "learned"

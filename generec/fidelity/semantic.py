@@ -46,6 +46,10 @@ CATEGORIES = {
     "injection": ("injection", "an attempt to override the assistant's rules or reach secrets or other users' data"),
     "copyright": ("injection", "a request to copy or pirate someone else's work, or strip its credits"),
 }
+# the policy judge (judge.py) is asked when the score is this close to the threshold (below, above)
+UNSURE = (0.5, 0.5)
+# categories that fail closed: an unsure request named one is refused when the judge cannot rule
+SEVERE = frozenset({"sexual", "self-harm", "weapons-drugs", "violence-extremism"})
 _lock = threading.Lock()   # one fit at a time; chat turns wait for the warm-up's fit instead of starting their own
 _fitted: dict[str, dict] = {}
 
@@ -157,11 +161,14 @@ def judge(text: str, ctx: Context) -> CheckResult:
     with threadpool_limits(1):
         x = features(m["embedder"], [text])
         score = float(m["detector"].decision_function(x)[0])
-        category = str(m["namer"].predict(x)[0]) if score >= m["threshold"] else ""
-    if not category:
-        return CheckResult.passed("learned", "", score=round(score, 3), threshold=round(m["threshold"], 3))
-    check, what = CATEGORIES[category]
-    return CheckResult.failed("learned", f"this looks like {what}", category=category, check=check, score=round(score, 3), threshold=round(m["threshold"], 3))
+        nearest = str(m["namer"].predict(x)[0])
+    below, above = UNSURE
+    facts = {"score": round(score, 3), "threshold": round(m["threshold"], 3), "nearest": nearest, "layer": "learned",
+             "unsure": m["threshold"] - below <= score < m["threshold"] + above}
+    if score < m["threshold"]:
+        return CheckResult.passed("learned", "", **facts)
+    check, what = CATEGORIES[nearest]
+    return CheckResult.failed("learned", f"this looks like {what}", category=nearest, check=check, **facts)
 
 
 def fold_in(checks: list[CheckResult], verdict: CheckResult) -> list[CheckResult]:
@@ -172,7 +179,8 @@ def fold_in(checks: list[CheckResult], verdict: CheckResult) -> list[CheckResult
     learned screen did not run; holding every request would pause editing and creation there."""
     out = []
     for c in checks:
-        details, reason, status = dict(c.details, learned=verdict.status), c.reason, c.status
+        said = f"{verdict.status} (policy judge: {verdict.reason})" if verdict.details.get("layer") == "judge" else verdict.status
+        details, reason, status = dict(c.details, learned=said), c.reason, c.status
         if verdict.status == "fail" and verdict.details["check"] == c.name:
             status, reason, details["learned"] = "fail", verdict.reason, verdict.details
         elif verdict.status == "not_run":
