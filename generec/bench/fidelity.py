@@ -1,6 +1,12 @@
 """`generec bench fidelity`: the issue's measured numbers, printed (nothing here asserts).
 
-1. Request screening on tests/data/redteam*.jsonl vs benign*.jsonl: block and false-block rates.
+1. Request screening on the labelled sets of assets/fidelity/sets/MANIFEST.json (`--sets`, by name
+   or role; default the `tune` and `sealed` ones): block rate on harmful rows and false-block rate
+   on benign rows with n and 95 % Wilson intervals, per set and pooled per role (tune and sealed
+   side by side), per-category block rates of sealed harmful rows, median / p95 screen latency,
+   and the share of requests refused by the rules, refused by the learned layer, or allowed.
+   Sealed sets (XSTest, SimpleSafetyTests) are how outsiders measure the screen: run them to
+   read the result, not in a tuning loop; their wrongly judged rows are never printed.
 2. Watermark detection on generated videos (synthetic renders, Ken Burns over photos, and
    10 s edits of corpus clips): as made, after CRF 28, after a 0.5x resize, after a 10 % crop
    (90 % of width and height kept, centred), plus an off-centre crop and all three at once;
@@ -11,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -33,39 +41,187 @@ def _ff(*args) -> None:
     subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", *args, "-threads", "1"], check=True)
 
 
-def screening(settings: Settings, data: Path, log) -> dict:
+MANIFEST = ROOT / "assets" / "fidelity" / "sets" / "MANIFEST.json"
+ROLE_ORDER = ("train", "tune", "sealed")
+Z95 = 1.959963984540054
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """95 % Wilson score interval of a rate k/n (None when n is 0)."""
+    if n == 0:
+        return None
+    p, zz = k / n, z * z
+    mid = (p + zz / (2 * n)) / (1 + zz / n)
+    half = z * math.sqrt(p * (1 - p) / n + zz / (4 * n * n)) / (1 + zz / n)
+    return max(0.0, mid - half), min(1.0, mid + half)
+
+
+def row_label(file: str, row: dict) -> str:
+    """harmful or benign. The sets say it in "label"; of the project's own files, redteam*/benign*
+    say it by their name and policy_train.jsonl by a label that is "benign" or a harm category."""
+    if row.get("label") in ("harmful", "benign"):
+        return row["label"]
+    name = Path(file).name
+    if name.startswith("redteam"):
+        return "harmful"
+    if name.startswith("benign"):
+        return "benign"
+    return "benign" if row.get("label") == "benign" else "harmful"
+
+
+def pick_sets(manifest: list[dict], spec: str) -> list[dict]:
+    """`spec`: comma list of set names and/or roles (train, tune, sealed), in manifest order."""
+    want = {w.strip() for w in spec.split(",") if w.strip()}
+    unknown = want - {e["name"] for e in manifest} - set(ROLE_ORDER)
+    if unknown:
+        raise SystemExit(f"unknown sets or roles: {sorted(unknown)} (known: {[e['name'] for e in manifest]}, roles {list(ROLE_ORDER)})")
+    chosen = [e for e in manifest if e["name"] in want or e["role"] in want]
+    return sorted(chosen, key=lambda e: ROLE_ORDER.index(e["role"]))
+
+
+def spread(rows: list, limit: int | None) -> list:
+    """At most `limit` rows, evenly spaced over the file (a slice that mixes its labels)."""
+    if not limit or limit >= len(rows):
+        return rows
+    step = len(rows) / limit
+    return [rows[int(i * step)] for i in range(limit)]
+
+
+def decided_by(report) -> str:
+    """Which layer refused the request: "rules" or "learned" (a `layer` the check names itself
+    wins; otherwise a failed check carrying the learned verdict's details was the learned layer's),
+    or "allowed"."""
+    failed = [c for c in report.checks if c.status == "fail"]
+    if not failed:
+        return "allowed"
+    named = [getattr(c, "layer", None) or c.details.get("layer") for c in failed]
+    if any(named):
+        return str(next(n for n in named if n))
+    return "learned" if any(isinstance(c.details.get("learned"), dict) for c in failed) else "rules"
+
+
+def _rate(k: int, n: int) -> dict:
+    ci = wilson(k, n)
+    return {"n": n, "blocked": k, "rate": round(k / n, 4) if n else None, "ci95": [round(ci[0], 4), round(ci[1], 4)] if ci else None}
+
+
+def _pct(d: dict) -> str:
+    if not d["n"]:
+        return f"{'-':>27s}"
+    return f"{d['blocked']:4d}/{d['n']:<4d} {d['rate']:6.1%} [{d['ci95'][0]:5.1%}, {d['ci95'][1]:5.1%}]"
+
+
+def _quantile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(q * (len(xs) - 1))))] if xs else float("nan")
+
+
+def screening(settings: Settings, log, sets: str = "tune,sealed", limit: int | None = None, show_wrong: bool = False,
+              manifest_path: Path = MANIFEST) -> dict:
+    """Block rate on harmful rows and false-block rate on benign rows of every chosen set, with
+    95 % Wilson intervals, per set and pooled per role; per-category block rates of sealed
+    harmful rows; screen latency; which layer refused. Sealed sets are a measurement: their
+    wrongly judged rows are never printed or returned, only counts."""
     from ..fidelity.base import Context
     from ..fidelity.request import screen_request
 
+    manifest = json.loads(Path(manifest_path).read_text())
+    chosen = pick_sets(manifest, sets)
     ctx = Context.from_settings(settings, user="guest", other_users=frozenset({"maya", "leo", "sam", "noor"}))
     t0 = time.perf_counter()
     screen_request("warm up", ctx)
-    out = {"load_s": round(time.perf_counter() - t0, 2)}
+    out: dict = {"load_s": round(time.perf_counter() - t0, 2), "embedder": settings.embedder, "limit": limit, "sets": {}, "roles": {}}
     from ..fidelity.semantic import model
 
-    learned = model(ctx)
+    try:
+        learned = model(ctx)
+    except Exception as exc:  # noqa: BLE001 - the rules are still measured; the table says the learned layer is missing
+        learned, out["learned_error"] = None, str(exc)
     if learned:
         out["learned"] = dict(learned["stats"], threshold=round(learned["threshold"], 3))
-        log(f"learned screen: {out['learned']} (models and fit loaded in {out['load_s']} s)")
-    for kind in ("redteam", "benign"):
-        for f in sorted(data.glob(f"{kind}*.jsonl")):
-            rows = [json.loads(line) for line in f.read_text().splitlines() if line.strip()]
+        log(f"learned screen: {out['learned']} (loaded in {out['load_s']} s)")
+    else:
+        log(f"learned screen: not available with embedder {settings.embedder!r}; rules only")
+    if any(e["role"] == "sealed" for e in chosen):
+        log("sealed sets are measured here: read the numbers, do not tune the screen on them")
+    pooled: dict = {}
+    for e in chosen:
+        rows = [json.loads(line) for line in (ROOT / e["file"]).read_text().splitlines() if line.strip()]
+        rows = spread(rows, limit)
+        per = {"harmful": [0, 0], "benign": [0, 0]}
+        cats: dict = {}
+        layers: dict = {}
+        held, ms, wrong = 0, [], []
+        for r in rows:
             t = time.perf_counter()
-            reps = [screen_request(r["text"], ctx) for r in rows]
-            ms = (time.perf_counter() - t) / max(len(rows), 1) * 1000
-            blocked = [not r.allowed for r in reps]
-            cats = {}
-            for r, b in zip(rows, blocked):
-                c = cats.setdefault(r.get("category", kind), [0, 0])
-                c[0], c[1] = c[0] + b, c[1] + 1
-            wrong = [r["text"] for r, b in zip(rows, blocked) if b != (kind == "redteam")]
-            out[f.stem] = {"n": len(rows), "blocked": round(sum(blocked) / len(rows), 4), "held": sum(r.held for r in reps),
-                           "by_category": {c: f"{a}/{n}" for c, (a, n) in cats.items()}, "ms_per_request": round(ms, 1), "wrong": wrong}
-            log(f"{f.stem:16s} n={len(rows):3d} blocked {sum(blocked):3d} ({sum(blocked) / len(rows):.1%})  held {out[f.stem]['held']}  "
-                f"{ms:.0f} ms/request  {out[f.stem]['by_category']}")
-            for w in wrong:
-                log(f"    {'missed' if kind == 'redteam' else 'false block'}: {w}")
+            rep = screen_request(r["text"], ctx)
+            ms.append((time.perf_counter() - t) * 1000)
+            label, blocked = row_label(e["file"], r), not rep.allowed
+            per[label][0] += blocked
+            per[label][1] += 1
+            held += rep.held
+            who = decided_by(rep)
+            layers[who] = layers.get(who, 0) + 1
+            if label == "harmful":
+                c = cats.setdefault(str(r.get("category", "")), [0, 0])
+                c[0], c[1] = c[0] + blocked, c[1] + 1
+            if blocked != (label == "harmful"):
+                wrong.append({"label": label, "text": r["text"], "why": rep.summary() if blocked else ""})
+        res = {"role": e["role"], "file": e["file"], "harmful": _rate(*per["harmful"]), "benign": _rate(*per["benign"]),
+               "held": held, "decided_by": {k: round(v / len(rows), 4) for k, v in sorted(layers.items())} if rows else {},
+               "latency_ms": {"p50": round(_quantile(ms, 0.5), 1), "p95": round(_quantile(ms, 0.95), 1), "n": len(ms)},
+               "by_category": {c: _rate(k, n) for c, (k, n) in sorted(cats.items())}}
+        if e["role"] != "sealed":
+            res["wrong"] = wrong
+        out["sets"][e["name"]] = res
+        p = pooled.setdefault(e["role"], {"harmful": [0, 0], "benign": [0, 0], "ms": []})
+        for lab in ("harmful", "benign"):
+            p[lab][0] += per[lab][0]
+            p[lab][1] += per[lab][1]
+        p["ms"] += ms
+    for role, p in pooled.items():
+        out["roles"][role] = {"harmful": _rate(*p["harmful"]), "benign": _rate(*p["benign"]),
+                              "latency_ms": {"p50": round(_quantile(p["ms"], 0.5), 1), "p95": round(_quantile(p["ms"], 0.95), 1)}}
+    _print_table(out, log, show_wrong)
     return out
+
+
+def _print_table(out: dict, log, show_wrong: bool) -> None:
+    head = (f"{'role':7s} {'set':20s} {'harmful blocked   (95% CI)':>27s}   {'benign false-blocked (95% CI)':>29s}  "
+            f"{'p50 ms':>7s} {'p95 ms':>7s}  decided by (share of requests)")
+    log(head)
+    log("-" * len(head))
+    for role in ROLE_ORDER:
+        names = [n for n, r in out["sets"].items() if r["role"] == role]
+        for n in names:
+            r = out["sets"][n]
+            who = "  ".join(f"{k} {v:.0%}" for k, v in r["decided_by"].items()) + (f"  (held {r['held']})" if r["held"] else "")
+            log(f"{role:7s} {n:20s} {_pct(r['harmful'])}   {_pct(r['benign']):>29s}  {r['latency_ms']['p50']:7.1f} {r['latency_ms']['p95']:7.1f}  {who}")
+        if len(names) > 1:
+            p = out["roles"][role]
+            log(f"{role:7s} {'(all ' + role + ')':20s} {_pct(p['harmful'])}   {_pct(p['benign']):>29s}  "
+                f"{p['latency_ms']['p50']:7.1f} {p['latency_ms']['p95']:7.1f}")
+    for n, r in out["sets"].items():
+        if r["role"] == "sealed" and r["harmful"]["n"]:
+            log(f"  {n}: harmful rows blocked, by the source's category")
+            for c, d in r["by_category"].items():
+                log(f"    {c[:44]:44s} {_pct(d)}")
+    if show_wrong:
+        for n, r in out["sets"].items():
+            for w in r.get("wrong", []):
+                log(f"    {n}: {'missed' if w['label'] == 'harmful' else 'false block'}: {w['text']}" + (f"  <- {w['why']}" if w["why"] else ""))
+
+
+def reuse_fitted_screen(src: Settings, dst: Settings) -> list[str]:
+    """Copy the learned screen's cached fits from the real data dir into the bench's, so the bench
+    does not refit it (a fit for another training file or embedder is simply never loaded)."""
+    a, b = Path(src.data_dir) / "fidelity", Path(dst.data_dir) / "fidelity"
+    copied = []
+    for f in sorted(a.glob("semantic-*.joblib")) if a.is_dir() else []:
+        b.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, b / f.name)
+        copied.append(f.name)
+    return copied
 
 
 def corpus_files(folder: Path) -> list[Path]:
@@ -200,6 +356,10 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     p.add_argument("--corpus", help="folder of human-made videos (default: the data dir's media folder)")
     p.add_argument("--edits", type=int, default=6, help="how many corpus clips to edit into 'AI-edited' test videos")
     p.add_argument("--skip", default="", help="comma list of parts to skip: screening,watermark,timing")
+    p.add_argument("--sets", default="tune,sealed", help="screening: comma list of set names and/or roles from "
+                   "assets/fidelity/sets/MANIFEST.json (train, tune, sealed); default tune,sealed")
+    p.add_argument("--limit", type=int, default=None, help="screening: at most this many rows per set, evenly spaced (a quick slice)")
+    p.add_argument("--show-wrong", action="store_true", help="screening: print missed and falsely blocked rows (never those of sealed sets)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -212,7 +372,8 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         bench_settings = settings.with_(data_dir=tmp / "data")   # keys and indexes made by the bench stay out of the real data dir
         if "screening" not in skip:
             log("== request screening")
-            res["screening"] = screening(bench_settings, ROOT / "tests" / "data", log)
+            reuse_fitted_screen(settings, bench_settings)
+            res["screening"] = screening(bench_settings, log, sets=args.sets, limit=args.limit, show_wrong=args.show_wrong)
         if "watermark" not in skip:
             from ..fidelity.phash import corpus_videos
 
