@@ -78,7 +78,10 @@ def test_other_users_names_are_caught_only_with_data_words(ctx):
     assert _status(screen_request("a cartoon about a cat called Noor", ctx), "injection") == "pass"
 
 
-def test_labelled_sets_meet_the_issue_targets(ctx):
+def test_the_screen_still_separates_rows_it_was_trained_on(ctx):
+    """A regression check, not a measurement: these sets are `train` rows (see
+    assets/fidelity/sets/MANIFEST.json); the block rates on tune and sealed sets come from
+    `python -m generec bench fidelity`."""
     rates = {}
     for name in ("redteam", "benign"):
         rows = [json.loads(line) for line in (DATA / f"{name}.jsonl").read_text().splitlines() if line.strip()]

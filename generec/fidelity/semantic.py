@@ -1,7 +1,8 @@
 """The learned request screen: what the hand-written rules miss, caught by meaning.
 
 Owns the policy categories (and which request check each one fails), fitting a classifier on
-`assets/fidelity/policy_train.jsonl`, the fitted model's cache, and `judge(text, ctx)`.
+`assets/fidelity/policy_train.jsonl` plus the external sets whose role is `train`
+(`train_files`), the fitted model's cache, and `judge(text, ctx)`.
 
 - Features: the mean and the first-token state of every layer of the project's text embedder
   (MiniLM by default; `encode_layers`). The early layers keep the words that carry intent
@@ -12,7 +13,7 @@ Owns the policy categories (and which request check each one fails), fitting a c
   wrote are blocked (rows marked `"source": "composed"`, filled from templates, are trained
   on but are too easy to judge false blocks by).
 - Cache: fitted once (on first use or at the app's warm-up), kept in memory and in
-  `<data>/fidelity/semantic-<key>.joblib`; the key hashes the training file, the embedder
+  `<data>/fidelity/semantic-<key>.joblib`; the key hashes the training files, the embedder
   spec, the feature version and scikit-learn's version, so a change to any refits.
 - The `hash` embedder has no meaning to learn from: the screen says it did not run.
 """
@@ -31,6 +32,7 @@ from ..config import ROOT
 from .base import CheckResult, Context, Unavailable
 
 TRAIN = ROOT / "assets" / "fidelity" / "policy_train.jsonl"
+SETS = ROOT / "assets" / "fidelity" / "sets"
 FEATURES = "layer-mean-cls-pca256-v1"
 MAX_BENIGN_FALSE_BLOCKS = 0.02
 # category -> (the request check it fails, what the refusal says the request looks like)
@@ -54,13 +56,29 @@ _lock = threading.Lock()   # one fit at a time; chat turns wait for the warm-up'
 _fitted: dict[str, dict] = {}
 
 
-def read_rows(path: Path = TRAIN) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Texts, labels, and which rows set the threshold (all but the composed ones)."""
-    rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
-    unknown = {r["label"] for r in rows} - set(CATEGORIES) - {"benign"}
-    if unknown:
-        raise ValueError(f"{path}: unknown labels {sorted(unknown)}")
-    return [r["text"] for r in rows], np.array([r["label"] for r in rows]), np.array([r.get("source") != "composed" for r in rows])
+def train_files() -> list[Path]:
+    """What the screen learns from: the project's policy rows, and the external sets whose role in
+    `assets/fidelity/sets/MANIFEST.json` is `train` (never a `tune` or `sealed` one)."""
+    manifest = SETS / "MANIFEST.json"
+    sets = json.loads(manifest.read_text()) if manifest.exists() else []
+    external = [ROOT / e["file"] for e in sets if e["role"] == "train" and Path(e["file"]).parent == Path("assets/fidelity/sets")]
+    return [TRAIN, *sorted(external)]
+
+
+def read_rows(paths: Path | list[Path] | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Texts, labels, and which rows set the threshold (all but the composed ones). Policy rows
+    carry a category or `benign`; an external set's harmful rows (`"label": "harmful"`) teach the
+    detector but have no category of ours, so they stay `harmful` and the namer skips them."""
+    texts, labels, calibrate = [], [], []
+    for path in [paths] if isinstance(paths, (str, Path)) else (paths or train_files()):
+        rows = [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+        unknown = {r["label"] for r in rows} - set(CATEGORIES) - {"benign", "harmful"}
+        if unknown:
+            raise ValueError(f"{path}: unknown labels {sorted(unknown)}")
+        texts += [r["text"] for r in rows]
+        labels += [r["label"] for r in rows]
+        calibrate += [r.get("source") != "composed" for r in rows]
+    return texts, np.array(labels), np.array(calibrate)
 
 
 def features(embedder, texts: list[str]) -> np.ndarray:
@@ -101,7 +119,8 @@ def _fit(texts, labels, calibrate, embedder, folds, t0) -> dict:
     benign = np.sort(cv[~harm & calibrate])[::-1]
     threshold = float(benign[int(MAX_BENIGN_FALSE_BLOCKS * len(benign))]) + 1e-6   # at most 2 % of those rows at or above it
     detector = _classifiers(len(X))[0].fit(X, harm)
-    namer = _classifiers(int(harm.sum()))[1].fit(X[harm], labels[harm])
+    named = harm & (labels != "harmful")
+    namer = _classifiers(int(named.sum()))[1].fit(X[named], labels[named])
     rate = lambda rows: round(float(np.mean(cv[rows] >= threshold)), 4)  # noqa: E731
     stats = {"rows": len(texts), "harmful": int(harm.sum()), "cv_folds": folds, "cv_recall": rate(harm & calibrate),
              "cv_benign_false_blocks": rate(~harm & calibrate), "cv_recall_all": rate(harm), "cv_benign_false_blocks_all": rate(~harm),
@@ -120,7 +139,7 @@ def _embedder(ctx: Context):
     return emb if hasattr(emb, "encode_layers") else None
 
 
-def model(ctx: Context, train: Path = TRAIN) -> dict | None:
+def model(ctx: Context, train: Path | list[Path] | None = None) -> dict | None:
     """The fitted screen for this embedder (None for the model-free `hash` embedder)."""
     emb = _embedder(ctx)
     if emb is None:
@@ -128,7 +147,8 @@ def model(ctx: Context, train: Path = TRAIN) -> dict | None:
     import joblib
     import sklearn
 
-    digest = hashlib.sha256(Path(train).read_bytes())
+    files = [Path(train)] if isinstance(train, (str, Path)) else (train or train_files())
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files))
     digest.update(f"{ctx.settings.embedder}|{FEATURES}|{sklearn.__version__}".encode())
     key = digest.hexdigest()[:16]
     with _lock:
@@ -139,7 +159,7 @@ def model(ctx: Context, train: Path = TRAIN) -> dict | None:
             except Exception:   # noqa: BLE001 - a torn or foreign cache file is refitted, not fatal
                 fitted = None
             if fitted is None:
-                fitted = fit(*read_rows(train), emb)
+                fitted = fit(*read_rows(files), emb)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 tmp = path.with_suffix(f".{os.getpid()}.tmp")
                 joblib.dump(fitted, tmp)
