@@ -104,6 +104,17 @@ def fix_narration(text: str, evidence: str, ctx: Context) -> tuple[str, list[str
     return " ".join(k for k in kept if k), dropped
 
 
+# What the editor and creator write about an item themselves: its clip number, time range and
+# length ("clip 2/3", "(from 138-144 s)", "12 s of"). These describe the file, not the world.
+_OWN_WORDING = re.compile(r"\bclip \d+\s*/\s*\d+\b|\(?\bfrom \d+(?:\.\d+)?\s*[-–]\s*\d+(?:\.\d+)?\s*s\b\)?|"
+                          r"\b\d+(?:\.\d+)?\s*[-–]\s*\d+(?:\.\d+)?\s*s\b|\b\d+(?:\.\d+)?\s*(?:s|secs?|seconds)\b(?:\s+of\b)?", re.IGNORECASE)
+
+
+def own_wording_removed(text: str) -> str:
+    """`text` without the app's own wording about the file (clip numbers, time ranges, lengths)."""
+    return _OWN_WORDING.sub(" ", text)
+
+
 def claims_real_footage(texts: list[str]) -> list[str]:
     return [m.group(0) for t in texts for m in [REAL_FOOTAGE.search(t)] if m]
 
@@ -116,9 +127,11 @@ def check(item: Item, script, sources: list[Item], ctx: Context):
         real = claims_real_footage(texts + item.tags + script_texts(script))
         if real:
             return CheckResult.failed("authenticity", f"an AI-made item is described as real footage ({real[0]!r})", phrases=real)
-    evidence = evidence_text(sources, ctx.request)
+    # speech heard in the source (a clip quotes it) is the source's own word
+    evidence = " ".join([evidence_text(sources, ctx.request), str(item.provenance.get("heard") or "")])
+    own = [own_wording_removed(t) for t in texts[:2]] + texts[2:]   # title and description are the app's wording
     try:
-        bad = [c for t in texts if t for c in unsupported(t, evidence, ctx)]
+        bad = [c for t in own if t and t.strip() for c in unsupported(t, evidence, ctx)]
     except Unavailable as exc:
         return CheckResult.not_run("authenticity", f"fact check could not run: {exc}")
     if bad:
