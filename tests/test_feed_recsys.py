@@ -240,3 +240,39 @@ def test_watch_time_uses_the_items_length(app):
     m = app.feed.live.model
     row = m.row(m.users.get("alice"))
     assert row[m.items.get("kite")] == pytest.approx(event_weight("watch", 10.0, 20.0)) == pytest.approx(0.2)
+
+
+def test_the_editor_and_the_creator_read_one_taste(app, tmp_path):
+    """`recsys.profile.taste` is the one taste: the editor's request and the creator's scoring
+    record are parts of it, and they describe the same liked items."""
+    from generec.creator.context import CreatorContext
+    from generec.editor.hook import request_for
+    from generec.recsys.profile import taste
+
+    Image.new("RGB", (32, 32), "yellow").save(app.settings.media_dir / "bobs.jpg")
+    app.catalog.add([Item(id="bobs", title="Bob's draft", tags=["kite"], cover_path="media/bobs.jpg",
+                          origin="ai_created", visibility="private", owner="bob")])
+    app.store.set_preferences("alice", {"include": ["sky"], "avoid": ["rain"]})
+    for item_id, kind in (("kite", "like"), ("lamp", "like"), ("moss", "dislike"), ("pier", "skip")):
+        app.feedback("alice", item_id, kind)
+    app.store.record(Interaction("alice", "bobs", "like"))   # an item she cannot see adds nothing
+    images = app.catalog.image_model
+    t = taste(app.catalog, "alice", images)
+    assert t.liked == ["kite", "lamp"] and t.rejected == ["moss", "pier"]
+    assert t.likes == ["sky", "kite", "lamp"] and t.avoids == ["rain", "moss", "pier"]
+
+    req = request_for(app.catalog, app.store, "alice", video=str(tmp_path / "any.mp4"), image_model=images)
+    creator, hint = CreatorContext(settings=app.settings, catalog=app.catalog).taste("alice")
+    assert req.liked_text == t.liked_texts == [app.store.get_item(i).text() for i in ("kite", "lamp")]
+    np.testing.assert_array_equal(req.taste, t.cover)
+    for name in ("like_text", "dislike_text", "like_image", "dislike_image"):
+        np.testing.assert_array_equal(getattr(creator, name), getattr(t, name))
+    assert (creator.likes, creator.avoids) == (t.likes, t.avoids) and hint == {"likes": t.likes, "avoids": t.avoids}
+    # one history behind both: the creator's liked-text vector is the editor's liked texts, embedded
+    v = app.catalog.embed_text(req.liked_text).mean(axis=0)
+    np.testing.assert_allclose(creator.like_text, v / np.linalg.norm(v), atol=1e-6)
+    # and the editor's visual taste is the liked covers, through the image model
+    f = images.analyse([Image.open(app.settings.media_dir / f"{i}.jpg").convert("RGB") for i in ("kite", "lamp")]).features.mean(axis=0)
+    np.testing.assert_allclose(req.taste, f / np.linalg.norm(f), atol=1e-6)
+    assert taste(app.catalog, "nobody") == taste(None, "alice") == taste(app.catalog, "")
+    assert request_for(app.catalog, app.store, "bob", video="x.mp4", image_model=images).taste is None   # nothing liked

@@ -146,6 +146,22 @@ def test_visibility_private_items_only_for_their_owner(store):
     assert ids(store.list_items(visible_to="bob")) == ["pub", "bob1", "annpub"]
     assert ids(store.list_items(visible_to="carol")) == ["pub", "annpub"]
     assert ids(store.list_items(visible_to="ann", origin="ai_created")) == ["ann1", "annpub"]
+    # the light read the feed and the taste use: the same rule and order, ids and origins only
+    assert store.visible_origins("ann") == {"pub": "human", "ann1": "ai_created", "annpub": "ai_created"}
+    assert list(store.visible_origins("bob")) == ["pub", "bob1", "annpub"]
+    assert list(store.visible_origins("carol")) == list(store.visible_origins(None)) == ["pub", "annpub"]
+
+
+def test_items_by_id_and_interactions_by_session(store):
+    store.upsert_user(User("ann"))
+    mine = _item("ann1", origin="ai_created", visibility="private", owner="ann", tags=["cat"])
+    store.add_items([_item("pub"), mine])
+    got = store.get_items(["ann1", "pub", "gone", "pub"])          # any visibility; unknown ids left out
+    assert got == {"ann1": mine, "pub": store.get_item("pub")}
+    assert store.get_items([]) == {} and store.get_items(iter(["pub"])) == {"pub": store.get_item("pub")}
+    store.record_many([Interaction("ann", "pub", "like", session="ml")] * 3 + [Interaction("ann", "pub", "play")])
+    assert store.count_interactions(session="ml") == 3 and store.count_interactions(session="other") == 0
+    assert store.count_interactions() == store.count("interactions") == 4
 
 
 # -- bad input ---------------------------------------------------------------------------

@@ -157,12 +157,9 @@ def personas_path(settings: Settings) -> Path:
 
 def build(settings: Settings, store=None, root: Path = DATASET, log=print) -> dict:
     """Items, users, ratings and text vectors into `settings.data_dir`; idempotent."""
-    from sqlalchemy import func, select
-
     from ..recsys.index import VectorIndex
     from ..recsys.data import load_ml_latest_small
     from ..store import open_store
-    from ..store.schema import interactions as t_inter
 
     t0 = time.perf_counter()
     timings = {}
@@ -190,8 +187,7 @@ def build(settings: Settings, store=None, root: Path = DATASET, log=print) -> di
         timings["items_users_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        with store.engine.connect() as conn:
-            loaded = int(conn.scalar(select(func.count()).select_from(t_inter).where(t_inter.c.session == SESSION)))
+        loaded = store.count_interactions(session=SESSION)
         n = len(data.ratings)
         if loaded == 0:
             store.record_many(Interaction(user=user_name(u), item_id=item_id(i), kind=rating_kind(float(w)),

@@ -5,7 +5,8 @@ procedural backgrounds only), the LLM (anything with `.json(system, user, schema
 max_tokens)`, or None for the template path), the visual backend (`compose` or
 `diffusers:<model id or folder>`) and the voice (`piper`, `espeak`, `none`). The visual
 library (shot index, icon index, stills) is built lazily and kept for later jobs.
-A user's taste is read from the interaction log through the store the catalog holds.
+A viewer's taste comes from `recsys.profile.taste` (the one taste, shared with the editor),
+read from the interaction log through the store the catalog holds.
 """
 from __future__ import annotations
 
@@ -13,18 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import numpy as np
-
 from ..config import Settings
 from .visuals import Library, Taste
-
-
-def _unit(m: np.ndarray) -> np.ndarray | None:
-    if m is None or len(m) == 0:
-        return None
-    v = np.asarray(m, np.float32).mean(axis=0)
-    n = float(np.linalg.norm(v))
-    return v / n if n > 0 else None
 
 
 @dataclass
@@ -77,18 +68,8 @@ class CreatorContext:
 
     def taste(self, user: str | None) -> tuple[Taste, dict]:
         """The viewer's taste vectors and the hint (liked/avoided tags) the storyboard sees."""
-        if not user or self.catalog is None or self.catalog.store.get_user(user) is None:
-            return Taste(), {}
-        from ..recsys.profile import build_profile
+        from ..recsys.profile import taste
 
-        prof = build_profile(self.catalog.store, user)
-        items = self.catalog.visible(user)
-        likes, avoids = prof.tastes(items)
-        prefs = prof.user.preferences or {}
-        likes = list(dict.fromkeys(list(prefs.get("include", [])) + likes))
-        avoids = list(dict.fromkeys(list(prefs.get("avoid", [])) + avoids))
-        liked = [i for i in prof.liked if i in items]
-        rejected = [i for i in prof.rejected if i in items]
-        taste = Taste(_unit(self.catalog.text_vectors(liked)), _unit(self.catalog.text_vectors(rejected)),
-                      _unit(self.catalog.image_vectors(liked)), _unit(self.catalog.image_vectors(rejected)), likes, avoids)
-        return taste, {"likes": likes, "avoids": avoids}
+        t = taste(self.catalog, user)   # the catalog's vectors are enough here: no image model
+        return (Taste(t.like_text, t.dislike_text, t.like_image, t.dislike_image, t.likes, t.avoids),
+                {"likes": t.likes, "avoids": t.avoids})

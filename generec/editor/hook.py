@@ -1,39 +1,16 @@
 """How the app and the command line call the editor: requests from a user's profile, results back.
 
-`user_taste` computes what GeneRec calls the user's taste: the mean image feature of the
-covers of the items they liked (visual) and those items' texts. `request_for` builds an
-`EditRequest` for a corpus item or an uploaded file; `summary` is an edited item as the
-instructor's tool reports it. The chat's edit tool itself is `generec.app.tools.edit_item`.
+`request_for` builds an `EditRequest` for a corpus item or an uploaded file, carrying the
+user's taste as the editor uses it: from `recsys.profile.taste`, the mean image feature of the
+covers of the items they liked (visual) and those items' texts. `summary` is an edited item as
+the instructor's tool reports it. The chat's edit tool itself is `generec.app.tools.edit_item`.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
-from ..media import MediaError, load_image
-from ..recsys.profile import build_profile
+from ..recsys.profile import Taste, taste
 from .base import EditError, EditRequest
-
-
-def user_taste(store, catalog, user: str, image_model) -> tuple[np.ndarray | None, list[str]]:
-    """(visual taste or None when nothing liked has a cover, texts of the liked items)."""
-    if not user or store.get_user(user) is None:
-        return None, []
-    prof = build_profile(store, user)
-    liked = [it for it in (store.get_item(i) for i in prof.liked) if it is not None]
-    covers = []
-    for it in liked:
-        if it.cover_path:
-            try:
-                covers.append(load_image(catalog.path(it.cover_path)))
-            except (MediaError, OSError):
-                continue  # a missing cover is no reason to refuse the edit
-    taste = None
-    if covers:
-        v = image_model.analyse(covers, top=1).features.mean(axis=0)
-        taste = v / max(float(np.linalg.norm(v)), 1e-12)
-    return taste, [it.text() for it in liked]
 
 
 def request_for(catalog, store, user: str, *, item_id: str | None = None, video: str | None = None,
@@ -50,9 +27,10 @@ def request_for(catalog, store, user: str, *, item_id: str | None = None, video:
         path = catalog.path(item.media_path)
     else:
         path = Path(video).expanduser()
-    taste, liked = user_taste(store, catalog, user, image_model) if image_model is not None and store is not None else (None, [])
+    # the visual taste (liked covers) and the liked texts; a missing cover only leaves that item out
+    t = taste(catalog, user, image_model) if image_model is not None and store is not None else Taste()
     return EditRequest(source_path=path, source_item=item, user=user or "", instruction=instruction or "",
-                       style=style, query=query, taste=taste, liked_text=liked)
+                       style=style, query=query, taste=t.cover, liked_text=t.liked_texts)
 
 
 def summary(item) -> dict:

@@ -148,25 +148,12 @@ class Feed:
             picks.append(Pick(item, float(total[j]), self._why(text, item, contrib, profile, items, source, liked_ids), contrib))
         return picks
 
-    # -- what the user can see, read lightly: a 9k-movie catalogue as Item objects costs ~0.35 s
+    # -- what the user can see, and the items to explain picks with (bench/feed.py overlays both)
     def _visible(self, user: str) -> dict[str, str]:
-        """Item id -> origin for public items and `user`'s private ones (the catalogue's visibility rule)."""
-        from sqlalchemy import and_, or_, select
-
-        from ..store.schema import items as t
-
-        seen = or_(t.c.visibility == "public", and_(t.c.visibility == "private", t.c.owner == user))
-        with self.catalog.store.engine.connect() as conn:
-            return dict(conn.execute(select(t.c.id, t.c.origin).where(seen).order_by(t.c.created_at, t.c.id)).all())
+        return self.catalog.store.visible_origins(user)
 
     def _items(self, ids: list[str]) -> dict[str, Item]:
-        from sqlalchemy import select
-
-        from ..store.records import to_item
-        from ..store.schema import items as t
-
-        with self.catalog.store.engine.connect() as conn:
-            return {r.id: to_item(r) for r in conn.execute(select(t).where(t.c.id.in_(sorted(set(ids)))))}
+        return self.catalog.store.get_items(ids)
 
     @staticmethod
     def _order(total: np.ndarray, T: np.ndarray, k: int, diversity: float) -> list[int]:

@@ -205,7 +205,8 @@ class LiveModel:
         return out
 
     def taste(self, user: str, ids: list[str]) -> tuple[np.ndarray, str]:
-        """The default model's scores for `user` over `ids`, best = 1, and where they come from.
+        """The default model's scores for `user` over `ids`, best = 1, and where they come from
+        (the recommender model's own view of the user, not `profile.taste`: that is their history as vectors and labels).
 
         "hybrid": the user has events; items they already have events on score 0 here (the model
         finds what is new to them; their own likes act in the feed's content terms).

@@ -1,12 +1,16 @@
-"""A user's profile as the ranker and the UI see it: derived from the interaction log.
+"""A user's profile as the ranker and the UI see it, and their taste: both read from the log.
 
 Nothing here is stored separately: likes, dislikes, skips and watch time are read back from
 interactions (the latest verdict on an item wins), and stated preferences from the user row.
+`taste` is the one place that turns that history into what the user likes and avoids (ids,
+texts, centroid vectors, labels); the editor and the creator each take the parts they need.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from ..types import User
 
@@ -70,3 +74,70 @@ def build_profile(store, name: str) -> Profile:
         streak += 1
     prof.rejection_streak = streak
     return prof
+
+
+@dataclass
+class Taste:
+    """What a user likes and avoids, from their history among the items they may see.
+
+    Vectors are unit means (None when there is nothing to average): `like_text`/`dislike_text`
+    of the catalog's text vectors, `like_image`/`dislike_image` of its pooled visual features,
+    and `cover`, the image model's feature of the liked items' covers (only when `taste` was
+    given an image model). `likes`/`avoids` are labels: stated include/avoid first, then tags
+    that recur in liked (rejected) items."""
+    liked: list[str] = field(default_factory=list)          # item ids, in the order of the latest verdicts
+    rejected: list[str] = field(default_factory=list)
+    liked_texts: list[str] = field(default_factory=list)    # `Item.text()` of each liked item
+    like_text: np.ndarray | None = None
+    dislike_text: np.ndarray | None = None
+    like_image: np.ndarray | None = None
+    dislike_image: np.ndarray | None = None
+    cover: np.ndarray | None = None
+    likes: list[str] = field(default_factory=list)
+    avoids: list[str] = field(default_factory=list)
+
+
+def _unit_mean(m: np.ndarray) -> np.ndarray | None:
+    if m is None or len(m) == 0:
+        return None
+    v = np.asarray(m, np.float32).mean(axis=0)
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else None
+
+
+def _cover_feature(catalog, liked: list, image_model) -> np.ndarray | None:
+    """Mean image feature of the liked items' covers, unit length; None when none can be read."""
+    from ..media import MediaError, load_image
+
+    covers = []
+    for it in liked:
+        if it.cover_path:
+            try:
+                covers.append(load_image(catalog.path(it.cover_path)))
+            except (MediaError, OSError):
+                continue  # a missing cover only leaves that item out
+    if not covers:
+        return None
+    v = image_model.analyse(covers, top=1).features.mean(axis=0)
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def taste(catalog, user: str | None, image_model=None) -> Taste:
+    """`user`'s taste over what they may see in `catalog` (an empty Taste for no or an unknown user)."""
+    store = getattr(catalog, "store", None)
+    if not user or store is None or store.get_user(user) is None:
+        return Taste()
+    prof = build_profile(store, user)
+    seen = store.visible_origins(user)
+    items = store.get_items(i for i in prof.liked + prof.rejected if i in seen)
+    liked = [i for i in prof.liked if i in items]
+    rejected = [i for i in prof.rejected if i in items]
+    history_likes, history_avoids = prof.tastes(items)
+    prefs = prof.user.preferences or {}
+    return Taste(
+        liked=liked, rejected=rejected, liked_texts=[items[i].text() for i in liked],
+        like_text=_unit_mean(catalog.text_vectors(liked)), dislike_text=_unit_mean(catalog.text_vectors(rejected)),
+        like_image=_unit_mean(catalog.image_vectors(liked)), dislike_image=_unit_mean(catalog.image_vectors(rejected)),
+        cover=_cover_feature(catalog, [items[i] for i in liked], image_model) if image_model is not None else None,
+        likes=list(dict.fromkeys(list(prefs.get("include", [])) + history_likes)),
+        avoids=list(dict.fromkeys(list(prefs.get("avoid", [])) + history_avoids)))
