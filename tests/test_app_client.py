@@ -419,7 +419,8 @@ def test_a_waiting_turn_still_yields_so_stop_can_close_it(small_app):
     """Gradio closes a generator only between yields (closing one inside next() fails "already
     executing"). While the creator works on a stage no event comes, yet the handler must yield
     within about a second, or Stop would wait for the whole stage."""
-    from generec.ui.chat import HEARTBEAT_S, build_demo
+    from generec.ui.chat import build_demo
+    from generec.ui.messages import HEARTBEAT_S
 
     started = threading.Event()
     jobs = blocking_creator(small_app, started)
@@ -463,15 +464,15 @@ def test_profiles_made_after_start_are_listed_on_page_load(small_app):
 def test_an_item_without_video_is_a_text_card_with_its_checks():
     from generec.events import ShowItem
     from generec.types import Item
-    from generec.ui.chat import _to_messages
+    from generec.ui.messages import to_messages
 
     history, item_map = [], {}
     movie = Item(id="movie-1", title="Toy Story (1995)", tags=["Animation", "Comedy"], description="")
-    _to_messages(ShowItem(movie, "close to your request", None), history, item_map)
+    to_messages(ShowItem(movie, "close to your request", None), history, item_map)
     assert "Toy Story (1995)" in history[0].content and "Animation · Comedy" in history[0].content
     assert set(item_map.values()) == {"movie-1"}
     made = Item(id="ai-1", title="Rain", origin="ai_created")
-    _to_messages(ShowItem(made, "made for you", None, None, "AI-generated", ["All 8 checks passed", "nsfw: passed"]), history, item_map)
+    to_messages(ShowItem(made, "made for you", None, None, "AI-generated", ["All 8 checks passed", "nsfw: passed"]), history, item_map)
     assert "`AI-generated`" in history[-1].content and "nsfw: passed" in history[-1].content
 
 

@@ -1,4 +1,4 @@
-"""The Gradio 6 chat: converts GeneRec events into chat messages and thumbs into interactions.
+"""The Gradio 6 chat page: its handlers turn clicks into GeneRec calls and thumbs into interactions.
 
 It holds no logic of its own: a turn is `GeneRec.turn`, feedback is `GeneRec.feedback`. Who
 is asking comes from the request (ui/access.py), never from an argument: the Profile list only
@@ -14,119 +14,17 @@ import logging
 import queue
 import threading
 import time
-import traceback
 import uuid
 
 import gradio as gr
 
 from ..app.accounts import COPY, AccessError, copy_name, erase_data, profile_label, profiles_of, resolve_profile
-from ..events import Problem, Say, ShowItem, Step
 from ..app import GeneRec, UserError, clean_name
 from . import access
+from .messages import END, HEARTBEAT_S, INTRO, STOPPED, YOU, Failed, busy_box, cancel_new_jobs, job_ids, pump, ready_box, settle, to_messages
 from .panels import corpus_rows, profile_markdown
 
-YOU = "you"   # the Profile list's value for the requester's own profile
-
 log = logging.getLogger("generec.ui")
-
-INTRO = ("**GeneRec** finds, and soon edits and makes, short videos for you. Tell it what you feel like watching, "
-         "speak, or show it a picture. 👍/👎 on any video changes what comes next.")
-
-
-def _video(item_id: str, title: str) -> dict:
-    """A chat video served by our own route, which checks who asks (see access.media_ref)."""
-    return {"file": {"path": access.media_ref(item_id), "mime_type": "video/mp4", "orig_name": f"{item_id}.mp4"}, "alt_text": title}
-
-
-def _to_messages(ev, history: list, item_map: dict) -> None:
-    if isinstance(ev, Step):
-        took = f" · {ev.seconds:.2f} s" if ev.seconds is not None else ""
-        last = history[-1] if history else None
-        meta = getattr(last, "metadata", None) or {}
-        if meta.get("status") == "pending" and meta.get("title", "").startswith(ev.title):
-            history.pop()  # the pending step is finished: show its result in its place
-        history.append(gr.ChatMessage(role="assistant", content=ev.detail or "…", metadata={"title": f"{ev.title}{took}", "status": "done" if ev.status != "pending" else "pending"}))
-    elif isinstance(ev, Say):
-        history.append(gr.ChatMessage(role="assistant", content=ev.text))
-    elif isinstance(ev, Problem):
-        history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {ev.text}"))
-    elif isinstance(ev, ShowItem):
-        badge = f" `{ev.badge}`" if ev.badge else ""
-        item_map[str(len(history))] = ev.item.id
-        if ev.media is not None:
-            history.append(gr.ChatMessage(role="assistant", content=_video(ev.item.id, ev.item.title)))
-        else:   # a title without a video (MovieLens): a text card, still with its own thumbs
-            history.append(gr.ChatMessage(role="assistant", content=f"🎬 **{ev.item.title}**  \n{' · '.join(ev.item.tags)}"
-                                                                    + (f"  \n<small>{ev.item.description[:300]}</small>" if ev.item.description else "")))
-        item_map[str(len(history))] = ev.item.id
-        checks = getattr(ev, "checks", None) or []   # fidelity check lines, for generated/edited items
-        extra = "".join(f"  \n<small>{line}</small>" for line in checks)
-        history.append(gr.ChatMessage(role="assistant", content=f"**{ev.item.title}**{badge} — {ev.why}.  \n<small>{ev.item.licence} · {ev.item.attribution}</small>{extra}"))
-
-
-STOPPED = "⏹️ Stopped. Nothing more is made for that request; ask again whenever you like."
-
-
-def _settle(history: list, note: str = "") -> bool:
-    """Mark the steps still pending as finished (title + note); True if there were any. A turn
-    leaves one pending when it ends early: a failed creation, or a Stop."""
-    settled = False
-    for m in history:
-        meta = m.get("metadata") if isinstance(m, dict) else getattr(m, "metadata", None)
-        if isinstance(meta, dict) and meta.get("status") == "pending":
-            meta["status"] = "done"
-            if note:
-                meta["title"] = f"{meta.get('title', '')}{note}"
-            settled = True
-    return settled
-
-
-def _busy() -> gr.MultimodalTextbox:
-    """The box while a turn runs: cleared, locked, and offering Stop instead of Send."""
-    return gr.MultimodalTextbox(value=None, interactive=False, submit_btn=False, stop_btn=True)
-
-
-def _ready(clear: bool = True) -> gr.MultimodalTextbox:
-    """The box between turns: usable, Send back, no Stop (its text is kept unless `clear`)."""
-    if clear:
-        return gr.MultimodalTextbox(value=None, interactive=True, submit_btn=True, stop_btn=False)
-    return gr.MultimodalTextbox(interactive=True, submit_btn=True, stop_btn=False)
-
-
-HEARTBEAT_S = 0.5   # longest a running turn goes without yielding, so Stop can close it
-
-
-def _job_ids(app: GeneRec) -> set:
-    return app.job_ids()   # the creator's jobs, if it has started (never starts it)
-
-
-def _cancel_new_jobs(app: GeneRec, user: str, before: set) -> int:
-    """Cancel, now, the creator jobs of this user that started after `before` (this turn's). The
-    closed turn cancels its job too, but only once the job reports its next stage."""
-    return app.cancel_jobs(user, exclude=before)
-
-
-class _Failed:
-    def __init__(self, exc: BaseException, trace: str):
-        self.exc, self.trace = exc, trace
-
-
-_END = object()
-
-
-def _pump(turn, out: queue.Queue, stop: threading.Event) -> None:
-    """Run the turn on its own thread, handing each event over; stop after the event in hand once
-    `stop` is set, and always close the turn (closing is what cancels a creator job)."""
-    try:
-        for ev in turn:
-            if stop.is_set():
-                break
-            out.put(ev)
-    except Exception as exc:  # handed to the UI thread, which reports it
-        out.put(_Failed(exc, traceback.format_exc()))
-    finally:
-        turn.close()
-        out.put(_END)
 
 
 def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
@@ -178,26 +76,26 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
             history.append(gr.ChatMessage(role="user", content=text))
         for f in files:
             history.append(gr.ChatMessage(role="user", content=gr.File(f) if not str(f).lower().endswith((".png", ".jpg", ".jpeg", ".webp")) else gr.Image(f)))
-        yield history, item_map, _busy(), history
+        yield history, item_map, busy_box(), history
         try:
             acct, user = acting(request, choice)
         except (UserError, AccessError) as exc:
             msg = str(exc)
             history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {msg[:1].upper()}{msg[1:]}."))
-            yield history, item_map, _ready(), history
+            yield history, item_map, ready_box(), history
             return
         refused = app.limits.start_turn(acct)
         if refused:
             history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {refused}"))
-            yield history, item_map, _ready(clear=False), history
+            yield history, item_map, ready_box(clear=False), history
             return
         t0 = time.perf_counter()
         # The turn runs on a pump thread and this generator yields at least every HEARTBEAT_S: Gradio
         # can close a generator only between yields, so Stop (or a closed page) takes effect at once
         # instead of after the creator's current stage.
         events: queue.Queue = queue.Queue()
-        stop, jobs_before = threading.Event(), _job_ids(app)
-        threading.Thread(target=_pump, args=(app.turn(user, text, files, session=session), events, stop),
+        stop, jobs_before = threading.Event(), job_ids(app)
+        threading.Thread(target=pump, args=(app.turn(user, text, files, session=session), events, stop),
                          name=f"turn-{session}", daemon=True).start()
         finished = False
         try:
@@ -207,13 +105,13 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
                 except queue.Empty:
                     yield gr.skip(), gr.skip(), gr.skip(), gr.skip()   # nothing new: a heartbeat, no update
                     continue
-                if ev is _END:
+                if ev is END:
                     break
-                if isinstance(ev, _Failed):  # the UI boundary: report, keep serving, nothing stored is touched
+                if isinstance(ev, Failed):  # the UI boundary: report, keep serving, nothing stored is touched
                     log.error("turn failed: %s", ev.trace)
                     history.append(gr.ChatMessage(role="assistant", content=f"⚠️ Something broke on my side ({type(ev.exc).__name__}: {str(ev.exc)[:200]}). Your history is safe; please try again."))
                     continue
-                _to_messages(ev, history, item_map)
+                to_messages(ev, history, item_map)
                 # the box was locked by the first yield: re-sending it would make Gradio rebuild its
                 # config (a JSON-schema pass holding the GIL) on every step of every turn
                 yield history, item_map, gr.skip(), history
@@ -222,17 +120,17 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
             app.limits.end_turn(time.perf_counter() - t0)
             if not finished:   # closed early (Stop): end the turn and cancel the job it started, now
                 stop.set()
-                _cancel_new_jobs(app, user, jobs_before)
-        _settle(history)
-        yield history, item_map, _ready(), history
+                cancel_new_jobs(app, user, jobs_before)
+        settle(history)
+        yield history, item_map, ready_box(), history
 
     def after_turn(history):
         """Runs after every turn; one that still shows a pending step was stopped: say so."""
         history = list(history or [])
-        if not _settle(history, " · stopped"):
-            return gr.skip(), _ready(clear=False), gr.skip()
+        if not settle(history, " · stopped"):
+            return gr.skip(), ready_box(clear=False), gr.skip()
         history.append(gr.ChatMessage(role="assistant", content=STOPPED))
-        return history, _ready(clear=False), history
+        return history, ready_box(clear=False), history
 
     def on_like(data: gr.LikeData, choice, session, item_map, request: gr.Request = None):
         item_id = (item_map or {}).get(str(data.index if not isinstance(data.index, (list, tuple)) else data.index[0]))
@@ -342,7 +240,7 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
             with gr.Column(scale=3):
                 chat = gr.Chatbot(elem_id="chat", height=620, group_consecutive_messages=False, label="GeneRec",
                                   placeholder="Try “something calm with animals”.")
-                # stop_btn turns True (and submit_btn False) while a turn runs; see _busy / _ready
+                # stop_btn turns True (and submit_btn False) while a turn runs; see busy_box / ready_box
                 box = gr.MultimodalTextbox(elem_id="box", sources=["upload", "microphone"], file_types=["image", "audio", "video"],
                                            file_count="multiple", placeholder="What would you like to watch?", show_label=False,
                                            submit_btn=True, stop_btn=False)
