@@ -1,9 +1,11 @@
 """Video, audio and image file handling through the ffmpeg binary that imageio-ffmpeg ships.
 
-Probing, normalising to browser-friendly H.264/AAC mp4, sampling frames, decoding audio, loading
-pictures and picking a cover. Files here may come from anyone, so every read is bounded: ffmpeg
-runs with a time limit, a per-allocation memory cap, only real media containers and only the file
-it was given; a picture's size is checked from its header before its pixels are decoded. Errors
+Probing, normalising to browser-friendly H.264/AAC mp4, decoding frames (`read_frames`, the one
+frame reader of the project: RGB or I420, at a steady rate or spread evenly), decoding audio,
+loading pictures and picking a cover. Files here may come from anyone, so every read is bounded:
+ffmpeg runs with a time limit, a per-allocation memory cap, only real media containers and only
+the file it was given, and frames are decoded up to a memory budget; a picture's size is checked
+from its header before its pixels are decoded. Errors
 become `MediaError` with a message a person can act on; outputs are written to a temporary name
 and renamed, so a failure never leaves a half-written file behind.
 """
@@ -32,7 +34,9 @@ IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "GIF")   # what Pillow may parse 
 DEMUXERS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm,avi,mpeg,mpegts,mpegvideo,m4v,ogg,gif,wav,mp3,flac,aac"
 MAX_PIXELS = 50_000_000        # a picture or a video frame larger than this is refused unread
 MAX_ALLOC = 512 * 2**20        # largest single block ffmpeg may allocate (an 8K RGB frame is ~100 MB)
-PROBE_S, FRAME_S, AUDIO_S = 30.0, 30.0, 60.0   # time limits of one ffmpeg run, seconds
+PROBE_S, FRAME_S, AUDIO_S = 30.0, 30.0, 60.0   # time limits of one ffmpeg run, seconds (frames: plus 2 s per second read)
+SEEK_S = 30.0                  # frames spread over a longer stretch are fetched by seeking to each
+MAX_READ = 2**30               # bytes of decoded frames one read may hold
 
 
 class MediaError(ValueError):
@@ -127,23 +131,100 @@ def normalise(src: Path, dst: Path, max_side: int = 854, max_s: float | None = N
     return probe(dst)
 
 
-def sample_frames(path: Path, n: int = 6, width: int = 256, duration_s: float | None = None) -> list[tuple[float, Image.Image]]:
-    """n frames spread evenly over the video (avoiding the very first and last instants), `width`
-    pixels wide (narrower when a frame is taller than four times that width)."""
-    duration_s = duration_s if duration_s is not None else probe(path).duration_s
-    times = [duration_s * (i + 0.5) / n for i in range(n)] if duration_s > 0 else [0.0]
-    scale = f"scale=w={width}:h={4 * width}:force_original_aspect_ratio=decrease:force_divisible_by=2"
-    out = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, t in enumerate(times):
-            f = Path(tmp) / f"{i}.png"
-            _run(["-ss", f"{t:.3f}", *_source(path), "-frames:v", "1", "-vf", scale, str(f)], label(path), "reading a frame", FRAME_S)
-            if f.exists():
-                with Image.open(f) as im:
-                    out.append((t, im.convert("RGB")))
-    if not out:
-        raise MediaError(f"{label(path)}: no frame could be read; try another file or re-export it as mp4")
-    return out
+@dataclass
+class Frames:
+    """Decoded frames and when they were taken. `pixels` is (n, h, w, 3) uint8 for "rgb", and
+    (n, h * 3 // 2, w) for "i420": the Y plane with the U then the V plane under it."""
+    times: np.ndarray     # (n,) seconds from the start of the video
+    pixels: np.ndarray
+    fps: float            # frames per second of video time that were taken
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def images(self) -> list[Image.Image]:
+        """RGB frames as pictures."""
+        return [Image.fromarray(f) for f in self.pixels]
+
+
+def _even(x: float) -> int:
+    return max(2, int(round(x / 2)) * 2)
+
+
+def _frame_size(info: Probe, width: int | None, height: int | None, aspect: float | None) -> tuple[int, int, int]:
+    """(width, height) of the decoded frames and the width of the (cropped) source they come from."""
+    cw, ch = info.width, info.height
+    if aspect:
+        cw, ch = min(cw, ch * aspect), min(ch, cw / aspect)
+    if width is None and height is None and not aspect:
+        return max(2, cw // 2 * 2), max(2, ch // 2 * 2), cw
+    w = _even(width or cw)
+    h = _even(height or w * ch / cw)
+    if height is None and h > 4 * w:        # a very tall frame comes narrower, never taller than 4 widths
+        w, h = _even(4 * w * cw / ch), 4 * w
+    return w, h, cw
+
+
+def read_frames(path: Path, *, fps: float | None = None, n: int | None = None, start: float = 0.0,
+                length: float | None = None, width: int | None = None, height: int | None = None,
+                aspect: float | None = None, layout: str = "rgb", info: Probe | None = None) -> Frames:
+    """Frames of a video, decoded by ffmpeg into a raw pipe (no temporary files).
+
+    Which frames: `fps` of them a second, or about `n` spread evenly (the middle of n equal
+    parts), over `length` seconds from `start` (default: to the end). A spread over more than
+    SEEK_S, or a single frame, is fetched by seeking to each one; shorter spreads come from one
+    pass. Size: `width` pixels wide (default the source's), `height` from the aspect ratio (even,
+    at most four widths) unless given; `aspect` crops the centre to that width/height first.
+    `layout` is "rgb" or "i420" (limited-range BT.601, what the watermark reads).
+    Raises MediaError when no frame can be decoded."""
+    if (fps is None) == (n is None) or layout not in ("rgb", "i420"):
+        raise ValueError("read_frames takes fps or n (not both), and layout 'rgb' or 'i420'")
+    path, name = Path(path), label(path)
+    info = info or probe(path)
+    w, h, src_w = _frame_size(info, width, height, aspect)
+    if w * h > MAX_PIXELS:
+        raise MediaError(f"{name}: frames of {w}×{h} pixels are more than the {MAX_PIXELS // 10**6} megapixels I read; "
+                         "ask for a smaller size")
+    span = max(0.0, length if length is not None else info.duration_s - start)
+    size = w * h * 3 if layout == "rgb" else w * h * 3 // 2
+    vf = [f"scale={w}:{h}:flags={'area' if w <= src_w else 'bicubic'}"]
+    if aspect:
+        vf.insert(0, f"crop='min(iw,ih*{aspect:.6f})':'min(ih,iw/{aspect:.6f})'")
+    if layout == "i420":
+        vf[-1] += ":out_range=limited:out_color_matrix=bt601"
+    vf.append("format=" + ("rgb24" if layout == "rgb" else "yuv420p"))
+
+    def run(at: float, chain: list[str], frames: int, seconds: float | None, decode_s: float) -> bytes:
+        args = ["-loglevel", "error", *(["-ss", f"{at:.3f}"] if at > 0 else []), *_source(path)]
+        args += ["-t", f"{seconds:.3f}"] if seconds else []
+        args += ["-map", "0:V:0", "-vf", ",".join(chain), "-fps_mode", "passthrough", "-frames:v", str(frames), "-f", "rawvideo", "pipe:1"]
+        res = _ffmpeg(args, name, FRAME_S + 2 * decode_s)
+        if res.returncode != 0:
+            log.info("ffmpeg stopped reading %s: %s", name, res.stderr.decode("utf-8", "replace").strip()[-300:])
+        out = res.stdout
+        return out if len(out) % size == 0 else out[: len(out) // size * size]   # a frame cut short is dropped
+
+    if fps is not None:
+        most = int(np.ceil((span + 1) * fps)) + 1 if span else MAX_READ // size
+        if most * size > MAX_READ:
+            raise MediaError(f"{name}: {span:.1f} s at {fps:g} frames a second of {w}×{h} pixels is more than I decode "
+                             "at once; ask for fewer frames, a smaller size or a shorter stretch")
+        raw = run(start, [f"fps={fps:g}"] + vf, most, length, span)
+        times = start + np.arange(len(raw) // size) / fps
+    else:
+        times = start + span * (np.arange(n) + 0.5) / n
+        if n == 1 or span > SEEK_S:
+            got = [(t, run(t, vf, 1, None, 0.0)) for t in times]
+            times, raw = [t for t, one in got if one], b"".join(one for _, one in got)   # a seek past the end finds nothing
+        else:  # the first frame at or after the middle of each of n equal parts, in one pass
+            raw = run(start, [f"select='gte(t\\,(selected_n+0.5)*{span / n:.6f})'"] + vf, n, span or None, span)
+            times = times[: len(raw) // size]
+        fps = n / span if span else 0.0
+    if not raw:
+        raise MediaError(f"{name}: no frame could be decoded (the file may be damaged or cut short); "
+                         "try another or re-export it as mp4")
+    shape = (-1, h, w, 3) if layout == "rgb" else (-1, h * 3 // 2, w)
+    return Frames(np.asarray(times, dtype=np.float64), np.frombuffer(raw, np.uint8).reshape(shape), float(fps))
 
 
 def read_audio(path: Path, max_s: float, rate: int = 16000) -> np.ndarray:

@@ -16,7 +16,7 @@ from generec.creator.pipeline import CreateError, create
 from generec.creator.request import read_request
 from generec.creator.storyboard import Scene, Storyboard, problems, schema, write_storyboard
 from generec.llm.fake import FakeLLM
-from generec.media import ffmpeg, probe
+from generec.media import ffmpeg, probe, read_frames
 
 GOOD = {"title": "Rain Over The City", "scenes": [
     {"narration": "Raindrops tap softly against the dark glass.", "visual": "raindrops on a window at night", "on_screen": "Night rain"},
@@ -273,12 +273,39 @@ def test_taste_tips_the_choice_between_equally_fitting_icons(settings):
 
 
 def test_shot_detection_finds_the_known_cuts(video_factory):
-    from generec.creator.shots import detect_shots
+    from generec.creator.shots import find_shots
 
-    spans, mids = detect_shots(video_factory("cuts.mp4", ["red", "blue", "green"], seconds=1.5))
+    spans, mids = find_shots(video_factory("cuts.mp4", ["red", "blue", "green"], seconds=1.5))
     assert len(spans) == 3 and len(mids) == 3
     assert [round(a * 2) / 2 for a, _ in spans] == [0.0, 1.5, 3.0]
     assert mids[1].resize((1, 1)).getpixel((0, 0))[2] > 200
+    spans, _ = find_shots(video_factory("long.mp4", ["navy"], seconds=19))
+    assert spans == [(0.0, 8.0), (8.0, 16.0), (16.0, 19.0)]         # a long shot is cut into pieces of at most 8 s
+
+
+def test_shot_clip_plays_the_cut_slows_a_short_one_and_holds_at_the_end(video_factory, monkeypatch):
+    from generec.creator import clips
+    from generec.creator.clips import H, W, ShotClip
+
+    def one_short(*a, **kw):   # a seek can land so that the fps filter gives a frame fewer than asked
+        got = read_frames(*a, **kw)
+        return type(got)(got.times[:-1], got.pixels[:-1], got.fps)
+    monkeypatch.setattr(clips, "read_frames", one_short)
+    path = video_factory("play.mp4", ["red", "blue", "green", "white"], seconds=1.5)
+    colour = lambda im: np.asarray(im.resize((1, 1)), dtype=float)[0, 0]  # noqa: E731
+    # 5 s of source over 5.9 s (18 % slower), decoded two seconds of output at a time: 2 s and 4 s are chunk edges
+    clip = ShotClip(path, 0.0, 5.0, 5.9)
+    red, blue, blue2, green, white = (colour(clip.frame(t)) for t in (0.5, 1.9, 2.1, 3.8, 5.8))
+    assert red[0] > 200 and red[2] < 60 and blue[2] > 200 and blue[0] < 60 and blue2[2] > 200
+    assert green[1] > 100 and green[0] < 60 and white.min() > 200     # past both chunk edges, though each came a frame short
+    slow = ShotClip(path, 2.5, 1.0, 3.0)        # a 1 s shot for a 3 s scene: played at half speed
+    assert colour(slow.frame(0.8))[2] > 200     # 2.9 s into the source (at full speed it would be 3.3 s: green)
+    assert colour(slow.frame(1.2))[1] > 100
+    end = ShotClip(path, 5.5, 1.0, 3.0)         # the file runs out half a second in: its last frame stays
+    frames = [end.frame(t) for t in np.arange(0, 3.0, 1 / 24)]
+    assert all(f.size == (W, H) for f in frames) and all(colour(f).min() > 200 for f in frames)
+    for c in (clip, slow, end):
+        c.close()
 
 
 def test_subtitles_wrap_inside_margins_and_keep_descenders():

@@ -15,10 +15,9 @@ import pytest
 from PIL import Image
 
 from generec.editor import EditContext, EditError, EditRequest, run_edit
-from generec.editor.frames import read_frames
-from generec.editor.shots import detect_shots
-from generec.media import ffmpeg, probe
+from generec.media import ffmpeg, probe, read_frames
 from generec.models.vision import load_image_features
+from generec.shots import detect_shots
 from generec.types import Item
 
 COLOUR = load_image_features("colour")
@@ -34,7 +33,7 @@ def source_item(path: Path, item_id: str = "src-video") -> Item:
 
 def frame_at(path: Path, t: float) -> np.ndarray:
     info = probe(path)
-    return read_frames(path, info, fps=10, width=info.width // 2 * 2, start=t, length=0.1).rgb[0].astype(np.float32)
+    return read_frames(path, n=1, start=t, length=0.0, info=info).pixels[0].astype(np.float32)
 
 
 def files_in(folder: Path) -> list[str]:

@@ -19,7 +19,7 @@ from generec.fidelity.base import Context
 from generec.cli.fidelity import screen_main, verify_main
 from generec.fidelity.result import check_publish, check_result
 from generec.fidelity.verify import verify
-from generec.media import ffmpeg
+from generec.media import ffmpeg, read_frames
 from generec.types import Item
 
 
@@ -78,7 +78,7 @@ def test_cover_image_mark(tmp_path):
     from PIL import Image
 
     src = textured(tmp_path / "c.mp4", seconds=0.5, size="480x360")
-    frame = marking.rgb(marking.read_frames(src, 1)[0])
+    frame = marking.rgb(read_frames(src, n=1, layout="i420").pixels[0])
     Image.fromarray(frame).save(tmp_path / "cover.jpg", quality=90)
     assert not marking.detect_image(tmp_path / "cover.jpg")["detected"]
     marking.embed_image(tmp_path / "cover.jpg", tmp_path / "cover.jpg")
@@ -170,7 +170,7 @@ def test_screen_cli_json(capsys, fast_settings, tmp_path):
 
 def test_watermark_embedding_leaves_the_picture_nearly_unchanged(tmp_path):
     src = textured(tmp_path / "p.mp4", seconds=0.5, size="480x360")
-    frame = marking.rgb(marking.read_frames(src, 1)[0])
+    frame = marking.rgb(read_frames(src, n=1, layout="i420").pixels[0])
     marked = wm.embed_frame(frame).astype(float)
     psnr = 10 * np.log10(255 ** 2 / np.mean((marked - frame) ** 2))
     assert psnr > 35

@@ -11,7 +11,7 @@ PKG = ROOT / "generec"
 
 # low -> high; a unit may import its own rank's *own* package and anything lower, nothing higher
 LAYERS = [
-    {"__init__", "config", "types", "prompts", "events", "limits", "media"},   # base
+    {"__init__", "config", "types", "prompts", "events", "limits", "media", "shots"},   # base
     {"store", "models"},                                                       # infrastructure
     {"llm"},
     {"fidelity"},

@@ -1,6 +1,6 @@
 import pytest
 
-from generec.media import MediaError, frame_quality, load_image, normalise, probe, sample_frames
+from generec.media import MediaError, frame_quality, load_image, normalise, probe, read_frames
 
 
 def test_probe_and_normalise_keep_audio(video_factory, tmp_path):
@@ -18,13 +18,76 @@ def test_silent_video_stays_silent(video_factory, tmp_path):
 
 
 def test_frames_follow_the_shots(video_factory):
-    frames = sample_frames(video_factory("c.mp4", ["red", "blue"], seconds=1.0), n=2)
-    (t0, f0), (t1, f1) = frames
-    assert t0 < 1.0 < t1
+    frames = read_frames(video_factory("c.mp4", ["red", "blue"], seconds=1.0), n=2, width=256)
+    (t0, t1), (f0, f1) = frames.times, frames.images()
+    assert t0 < 1.0 < t1 and f0.size == (256, 192)
     r, g, b = f0.resize((1, 1)).getpixel((0, 0))
     assert r > 200 and b < 60
     r, g, b = f1.resize((1, 1)).getpixel((0, 0))
     assert b > 200 and r < 60
+
+
+def test_frames_at_a_steady_rate_over_a_window(video_factory):
+    path = video_factory("w.mp4", ["red", "blue", "green"], seconds=1.0)
+    frames = read_frames(path, fps=4, start=0.5, length=1.0, width=64)
+    assert frames.pixels.shape == (4, 48, 64, 3) and frames.fps == 4
+    assert list(frames.times) == [0.5, 0.75, 1.0, 1.25]
+    assert frames.pixels[0, ..., 0].mean() > 200 and frames.pixels[-1, ..., 2].mean() > 200   # red, then blue
+    whole = read_frames(path, fps=2, width=32)
+    assert len(whole) == 6 and whole.pixels[-1, ..., 1].mean() > 100                          # to the end: green
+
+
+def test_spread_frames_come_alike_from_one_pass_or_from_seeks(video_factory, monkeypatch):
+    import generec.media as media
+
+    path = video_factory("s.mp4", ["red", "blue", "green"], seconds=1.0)
+    one_pass = read_frames(path, n=3, width=32)
+    monkeypatch.setattr(media, "SEEK_S", 1.0)     # a 3 s video is now "long": one seek per frame
+    seeks = read_frames(path, n=3, width=32)
+    assert list(one_pass.times) == list(seeks.times) == [0.5, 1.5, 2.5]
+    assert [int(f.mean(axis=(0, 1)).argmax()) for f in seeks.pixels] == [0, 2, 1]            # red, blue, green
+    assert abs(one_pass.pixels.astype(int) - seeks.pixels).max() < 8
+
+
+def test_i420_frames_are_limited_range_bt601(video_factory):
+    frames = read_frames(video_factory("y.mp4", ["white", "black"], seconds=1.0, size="160x120"), n=2, layout="i420")
+    assert frames.pixels.shape == (2, 180, 160)                       # Y (120 rows) over U and V (30 rows each)
+    y_white, y_black = frames.pixels[0, :120].mean(), frames.pixels[1, :120].mean()
+    assert abs(y_white - 235) < 3 and abs(y_black - 16) < 3 and abs(frames.pixels[0, 120:].mean() - 128) < 3
+
+
+def test_frame_size_follows_the_aspect_ratio_and_is_bounded(video_factory, tmp_path):
+    tall = video_factory("t.mp4", ["red"], seconds=0.5, size="40x400")
+    assert read_frames(tall, n=1, width=64).pixels.shape == (1, 256, 26, 3)   # never taller than four widths
+    assert read_frames(tall, n=1, width=64, height=64).pixels.shape == (1, 64, 64, 3)
+    assert read_frames(tall, n=1).pixels.shape == (1, 400, 40, 3)              # the source's own size
+    with pytest.raises(MediaError, match="t.mp4: frames of .* more than the 50 megapixels"):
+        read_frames(tall, n=1, width=8000)
+    import subprocess
+
+    from generec.media import ffmpeg
+
+    whole = tmp_path / "whole.mp4"           # index first (faststart), so a file cut short still probes
+    subprocess.run([ffmpeg(), "-loglevel", "error", "-i", str(tall), "-c", "copy", "-movflags", "+faststart", str(whole)], check=True)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[:1200])
+    assert probe(cut).width == 40
+    with pytest.raises(MediaError, match="cut.mp4: no frame could be decoded .* try another or re-export it as mp4"):
+        read_frames(cut, n=2)
+
+
+def test_frame_reads_are_bounded_in_time(video_factory, monkeypatch):
+    import generec.media as media
+
+    path = video_factory("slow.mp4", ["red"], seconds=0.5)
+    info = probe(path)
+    monkeypatch.setattr(media, "MAX_READ", 10 * 160 * 120 * 3)    # ten frames' worth of memory
+    with pytest.raises(MediaError, match="slow.mp4: .* more than I decode at once"):
+        read_frames(path, fps=24, info=info)
+    assert len(read_frames(path, fps=4, info=info)) <= 10
+    monkeypatch.setattr(media, "FRAME_S", 1e-4)
+    with pytest.raises(MediaError, match="slow.mp4: reading it took longer than"):
+        read_frames(path, n=1, info=info)
 
 
 @pytest.mark.parametrize("content", [b"", b"not a video at all" * 100])
@@ -107,7 +170,7 @@ def test_ffmpeg_opens_only_the_file_it_is_given(video_factory, tmp_path):
             probe(src.parent / name)
     odd = src.parent / "-i concat:x|y.mp4"        # an option- or protocol-like name is still just a file
     odd.write_bytes(src.read_bytes())
-    assert probe(odd).width == 160 and len(sample_frames(odd, n=1)) == 1
+    assert probe(odd).width == 160 and len(read_frames(odd, n=1)) == 1
 
 
 def test_ffmpeg_runs_are_bounded_in_time(video_factory, monkeypatch):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..media import IMAGE_EXTS, VIDEO_EXTS, MediaError, label, load_image, probe, read_audio, sample_frames
+from ..media import IMAGE_EXTS, VIDEO_EXTS, MediaError, label, load_image, probe, read_audio, read_frames
 
 AUDIO_EXTS = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".flac", ".webm", ".aac"}
 log = logging.getLogger("generec.app.uploads")
@@ -128,7 +128,7 @@ def _read_video(path: Path, catalog, settings, out: Understood) -> tuple[str, st
     if info.duration_s > settings.max_video_s:
         raise MediaError(f"{label(path)}: {info.duration_s:.0f} s is longer than the {settings.max_video_s:.0f} s limit; "
                          "send a shorter video")
-    frames = [im for _, im in sample_frames(path, n=4, duration_s=info.duration_s)]
+    frames = read_frames(path, n=4, width=256, info=info).images()
     res = catalog.analyse_images(frames, top=2)
     v = res.features.mean(axis=0)
     out.image_vecs.append(v / max(float(np.linalg.norm(v)), 1e-12))

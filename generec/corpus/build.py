@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import ROOT, Settings
-from ..media import VIDEO_EXTS, MediaError, frame_quality, normalise, probe, sample_frames, save_jpeg
+from ..media import VIDEO_EXTS, MediaError, frame_quality, normalise, probe, read_frames, save_jpeg
 from ..types import Item
 from .sources import SourceUnavailable, fetch_source
 
@@ -67,8 +67,8 @@ def _finish(entry: dict, src: Path, settings: Settings, report: BuildReport) -> 
             if src_info.duration_s > settings.max_video_s:
                 raise MediaError(f"{src.name}: {src_info.duration_s:.0f} s is longer than the {settings.max_video_s:.0f} s limit (GENEREC_MAX_VIDEO_S)")
             info = normalise(src, dst, info=src_info)
-            frames = sample_frames(dst, n=8, width=480, duration_s=info.duration_s)
-            save_jpeg(max(frames, key=lambda tf: frame_quality(tf[1]))[1], cover)
+            frames = read_frames(dst, n=8, width=480, info=info).images()
+            save_jpeg(max(frames, key=frame_quality), cover)
     except MediaError as exc:
         report.skipped.append((item_id, str(exc)))
         return

@@ -1,7 +1,8 @@
 """Moving pictures for one scene, each a `frame(t) -> PIL RGB 480x854` over its own time.
 
-- `ShotClip`: a cut from a corpus video, cropped to 9:16 by ffmpeg while decoding, with a
-  slow zoom; a shot shorter than the scene is slowed down (at most 2x) and then held.
+- `ShotClip`: a cut from a corpus video, cropped to 9:16 while decoding (`media.read_frames`,
+  a couple of seconds at a time), with a slow zoom; a shot shorter than the scene is slowed
+  down (at most 2x) and then held.
 - `StillClip`: Ken Burns (zoom and pan) over a photo or a generated image.
 - `IconClip`: an OpenMoji icon that breathes and floats over a procedural backdrop, with
   fainter related icons drifting behind it (parallax).
@@ -10,11 +11,13 @@ Frame functions do plain PIL crops and resizes: far faster than moviepy resize l
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
 
+from ..media import MediaError, probe, read_frames
 from .background import Backdrop
 
 W, H = 480, 854
@@ -43,51 +46,65 @@ def _zoom(src: Image.Image, z: float, pan: tuple[float, float] = (0.5, 0.5)) -> 
 
 
 class ShotClip:
-    HEAD = 1.10  # decode 10 % larger than the frame, so the zoom never upsamples at its end
+    HEAD = 1.10      # decode 10 % larger than the frame, so the zoom never upsamples at its end
+    CHUNK = 48       # frames per ffmpeg run: two seconds of output in memory (and the next two decoding meanwhile)
 
     def __init__(self, path: Path, start: float, shot_len: float, duration: float, fps: int = FPS):
-        import logging
-
-        import imageio_ffmpeg
-
-        logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)  # it warns that we rescale, which we mean to
-
-        self.duration = duration
-        slow = min(2.0, max(1.0, duration / max(shot_len, 0.1)))
-        sw, sh = int(W * self.HEAD) // 2 * 2, int(H * self.HEAD) // 2 * 2
-        # Centre crop to 9:16: saliency guesses (edge energy, colour contrast) did worse on this corpus.
-        vf = (f"setpts={slow:.3f}*PTS,fps={fps},crop='min(iw,ih*9/16)':'min(ih,iw*16/9)',"
-              f"scale={sw}:{sh}:force_original_aspect_ratio=increase,crop={sw}:{sh}")
-        self._gen = imageio_ffmpeg.read_frames(str(path), input_params=["-ss", f"{start:.3f}"],
-                                               output_params=["-t", f"{duration:.3f}", "-vf", vf, "-an"])
-        meta = next(self._gen)
-        self._size = meta["size"]
+        self.path, self.start, self.duration, self.fps = Path(path), start, duration, fps
+        # Output frame k shows the source at k / rate s: a shot shorter than the scene plays slower, at most 2x.
+        self.rate = fps * min(2.0, max(1.0, duration / max(shot_len, 0.1)))
+        self.total = max(1, round(duration * fps))
+        self.size = int(W * self.HEAD) // 2 * 2, int(H * self.HEAD) // 2 * 2
+        self.info = probe(self.path)
+        self._pool, self._ahead = ThreadPoolExecutor(1, thread_name_prefix="shot-clip"), None
+        self._chunk, self._first, self._ended = None, 0, False
         self._i, self._last = -1, None
-        self.fps = fps
 
-    def _next(self) -> Image.Image | None:
-        try:
-            raw = next(self._gen)
-        except StopIteration:
+    def _read(self, first: int) -> np.ndarray:
+        """Output frames from `first` on, a chunk of them. The centre is cut to 9:16 while
+        decoding: saliency guesses (edge energy, colour contrast) did worse on this corpus."""
+        count = min(self.CHUNK, self.total - first)
+        try:   # one frame more than needed: at some seeks the fps filter gives one fewer
+            return read_frames(self.path, fps=self.rate, start=self.start + first / self.rate, length=(count + 1) / self.rate,
+                               width=self.size[0], aspect=self.size[0] / self.size[1], info=self.info).pixels[:count]
+        except MediaError:
+            if first == 0:
+                raise
+            return np.zeros((0, 2, 2, 3), np.uint8)    # past the end of the file
+
+    def _decode(self, first: int) -> None:
+        ahead, self._ahead = self._ahead, None     # chunks are played in order: the one ahead starts at `first`
+        self._chunk, self._first = ahead.result() if ahead is not None else self._read(first), first
+        self._ended = len(self._chunk) < min(self.CHUNK, self.total - first)
+        if not self._ended and first + self.CHUNK < self.total:
+            self._ahead = self._pool.submit(self._read, first + self.CHUNK)
+
+    def _frame_at(self, k: int) -> np.ndarray | None:
+        """Output frame k, or None past the end (of the scene or of the file): the last one is held."""
+        if k >= self.total or (self._ended and k >= self._first + len(self._chunk)):
             return None
-        w, h = self._size
-        return Image.frombuffer("RGB", (w, h), raw, "raw", "RGB", 0, 1)
+        if self._chunk is None or k >= self._first + len(self._chunk):
+            self._decode(k)
+        return self._chunk[k - self._first] if k - self._first < len(self._chunk) else None
 
     def frame(self, t: float) -> Image.Image:
-        want = int(t * self.fps)
+        want, raw = int(t * self.fps), None
         while self._i < want:
-            nxt = self._next()
+            nxt = self._frame_at(self._i + 1)
             self._i += 1
             if nxt is None:
                 self._i = want
                 break
-            self._last = nxt
+            raw = nxt
+        if raw is not None:
+            self._last = Image.fromarray(raw)
         if self._last is None:
             self._last = Image.new("RGB", (W, H))
         return _zoom(self._last, 1.0 + 0.09 * ease(t / self.duration))
 
     def close(self) -> None:
-        self._gen.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._chunk = self._ahead = None
 
 
 class StillClip:

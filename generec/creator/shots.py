@@ -1,10 +1,10 @@
 """Shot index: the corpus videos cut into shots, each searchable by text and by look.
 
-A shot boundary is where the colour histogram of consecutive frames (sampled at 4 fps)
-jumps; shots longer than `MAX_SHOT_S` are split. Each shot keeps its middle frame's image
-feature and labels (the image model of the settings) and a text vector of its item's text
-plus those labels. Only public, human-made corpus items are indexed: created items never
-feed later creations, and nobody's private item shows up in another user's video.
+Shots are found by the shared detector (`generec.shots`) on frames sampled at 4 fps; shots
+longer than `MAX_SHOT_S` are split. Each shot keeps its middle frame's image feature and
+labels (the image model of the settings) and a text vector of its item's text plus those
+labels. Only public, human-made corpus items are indexed: created items never feed later
+creations, and nobody's private item shows up in another user's video.
 The index is built once and cached in `<data>/creator/`, keyed by the corpus content.
 """
 from __future__ import annotations
@@ -19,77 +19,42 @@ from typing import Callable
 import numpy as np
 from PIL import Image
 
+from ..media import probe, read_frames
+from ..shots import Shot as Span, shots_in
+
 SAMPLE_FPS = 4.0
-CUT_DISTANCE = 0.45     # L1 distance between 64-bin colour histograms (range 0..2) that marks a cut
 MIN_SHOT_S, MAX_SHOT_S = 1.0, 8.0
-VERSION = 3           # bump when what is stored per shot changes: old caches are rebuilt
+VERSION = 4           # bump when what is stored per shot (or how shots are cut) changes: old caches are rebuilt
 
 
 @dataclass
-class Shot:
+class Shot(Span):
+    """A corpus shot: its time span and what the index knows of it."""
     item_id: str
-    start: float
-    end: float
     labels: list[str]
     title: str
     licence: str
     attribution: str
 
-    @property
-    def duration(self) -> float:
-        return self.end - self.start
 
-
-def _frames(path: Path, width: int = 224):
-    import imageio_ffmpeg
-
-    import logging
-
-    logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)  # it warns that we scale, which we mean to
-    gen = imageio_ffmpeg.read_frames(str(path), output_params=["-vf", f"fps={SAMPLE_FPS},scale={width}:-2"])
-    try:
-        meta = next(gen)
-        w, h = meta["size"]
-        for raw in gen:
-            yield np.frombuffer(raw, dtype=np.uint8).reshape(h, w, 3)
-    finally:
-        gen.close()
-
-
-def _hist(frame: np.ndarray) -> np.ndarray:
-    q = frame[::2, ::2].astype(np.int32) // 64
-    h = np.bincount((q[..., 0] * 16 + q[..., 1] * 4 + q[..., 2]).ravel(), minlength=64).astype(np.float32)
-    return h / h.sum()
-
-
-def cut_points(hists: list[np.ndarray], fps: float = SAMPLE_FPS) -> list[tuple[float, float]]:
-    """(start, end) seconds of each shot from per-frame histograms."""
-    n = len(hists)
-    if n == 0:
-        return []
-    cuts = [0]
-    for i in range(1, n):
-        if np.abs(hists[i] - hists[i - 1]).sum() > CUT_DISTANCE and (i - cuts[-1]) / fps >= MIN_SHOT_S:
-            cuts.append(i)
-    if len(cuts) > 1 and (n - cuts[-1]) / fps < MIN_SHOT_S:
-        cuts[-1] = n  # a stub at the very end joins the shot before it
-    else:
-        cuts.append(n)
-    spans = []
-    for a, b in zip(cuts, cuts[1:]):
-        start, end = a / fps, b / fps
-        while end - start > MAX_SHOT_S + MIN_SHOT_S:
-            spans.append((start, start + MAX_SHOT_S))
+def split_long(spans: list[Span]) -> list[tuple[float, float]]:
+    """(start, end) of each shot, those over MAX_SHOT_S (+ MIN_SHOT_S of slack) cut into MAX_SHOT_S pieces."""
+    out = []
+    for s in spans:
+        start = s.start
+        while s.end - start > MAX_SHOT_S + MIN_SHOT_S:
+            out.append((start, start + MAX_SHOT_S))
             start += MAX_SHOT_S
-        spans.append((start, end))
-    return spans
+        out.append((start, s.end))
+    return out
 
 
-def detect_shots(path: Path) -> tuple[list[tuple[float, float]], list[Image.Image]]:
-    """Shot spans and each shot's middle frame (224 px wide)."""
-    frames = list(_frames(path))
-    spans = cut_points([_hist(f) for f in frames])
-    mids = [Image.fromarray(frames[min(len(frames) - 1, int((a + b) / 2 * SAMPLE_FPS))]) for a, b in spans]
+def find_shots(path: Path) -> tuple[list[tuple[float, float]], list[Image.Image]]:
+    """Shot spans of a corpus video and each one's middle frame (224 px wide)."""
+    info = probe(path)
+    frames = read_frames(path, fps=SAMPLE_FPS, width=224, info=info)
+    spans = split_long(shots_in(frames, info.duration_s, min_shot_s=MIN_SHOT_S))
+    mids = [Image.fromarray(frames.pixels[min(len(frames) - 1, int((a + b) / 2 * SAMPLE_FPS))]) for a, b in spans]
     return spans, mids
 
 
@@ -122,12 +87,12 @@ class ShotIndex:
                 pass  # unreadable or from another version of this code: rebuild below
         shots, texts, images = [], [], []
         for it in items:
-            spans, mids = detect_shots(paths[it.id])
+            spans, mids = find_shots(paths[it.id])
             res = image_model.analyse(mids, top=3)
             for (a, b), labels in zip(spans, res.labels):
                 # EfficientNet guesses wildly on cartoons and abstract art; keep only confident labels.
                 names = [n for n, p in labels if p >= 0.3]
-                shots.append(Shot(it.id, round(a, 2), round(b, 2), names, it.title, it.licence, it.attribution))
+                shots.append(Shot(round(a, 2), round(b, 2), it.id, names, it.title, it.licence, it.attribution))
                 texts.append(f"{it.text()} In this shot: {', '.join(names) or 'no clear object'}.")
             images.append(res.features)
             log(f"shots {it.id}: {len(spans)}")

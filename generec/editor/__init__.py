@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from ..media import MediaError
 from ..types import Item
 from .base import EditContext, EditError, EditRequest, check_source
 
@@ -22,4 +23,7 @@ def run_edit(op: str, req: EditRequest, ctx: EditContext) -> list[Item]:
     if op not in OPS:
         raise EditError(f"unknown edit “{op}”; choose one of: {', '.join(OPS)}")
     info = check_source(req.source_path, ctx.settings)  # limits first: no work on a file we will refuse
-    return import_module(f"{__name__}.{op}").run(req, ctx, info)
+    try:
+        return import_module(f"{__name__}.{op}").run(req, ctx, info)
+    except MediaError as exc:   # frames that could not be decoded: said in the editor's own terms
+        raise EditError(str(exc)) from exc

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ..media import Probe
+from ..media import Probe, read_frames
+from ..shots import find_cuts, frame_changes
 from .base import EditContext, EditError, EditRequest, Staging, child_id, child_item, encode_args, run_ffmpeg
-from .frames import judge, read_frames
-from .shots import find_cuts, frame_changes
+from .frames import judge
 from .speech import transcript_for
 
 MIN_S, MAX_S, FADE_S, UNIT_MAX_S = 5.0, 30.0, 0.3, 10.0
@@ -74,7 +74,7 @@ def describe(path: Path, info: Probe, ctx: EditContext) -> tuple[list[Unit], lis
     """
     with ThreadPoolExecutor(1) as pool:   # Whisper runs while ffmpeg decodes frames
         speech = pool.submit(transcript_for, path, info, ctx.settings)
-        frames = read_frames(path, info, fps=3.0 if info.duration_s <= 240 else 1.5, width=224)
+        frames = read_frames(path, fps=3.0 if info.duration_s <= 240 else 1.5, width=224, info=info)
         diffs = frame_changes(frames)
         cuts = find_cuts(frames, diffs, min_shot_s=1.0)
         transcript = speech.result()
@@ -88,7 +88,7 @@ def describe(path: Path, info: Probe, ctx: EditContext) -> tuple[list[Unit], lis
         if not len(idx):
             idx = np.array([int(np.argmin(np.abs(frames.times - (a + b) / 2)))])
         best.append(int(idx[np.argmax(quality[idx])]))
-    res = ctx.images.analyse([Image.fromarray(frames.rgb[i]) for i in best], top=3)
+    res = ctx.images.analyse([Image.fromarray(frames.pixels[i]) for i in best], top=3)
     edges = _merge(pieces[1:-1] + [t for s, e, _ in segments for t in (s, e)], info.duration_s)
     units = []
     for a, b in zip(edges, edges[1:]):

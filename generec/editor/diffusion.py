@@ -17,9 +17,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..media import Probe
+from ..media import Probe, read_frames
 from .base import EditContext, EditError, run_ffmpeg
-from .frames import read_frames
 
 DEFAULTS = {"fps": 8.0, "size": 512, "steps": 20, "strength": 0.45, "guidance": 7.5, "seed": 0, "batch": 4, "max_frames": 240}
 
@@ -76,9 +75,9 @@ def restyle_video(src: Path, info: Probe, dst: Path, prompt: str, ctx: EditConte
         raise EditError(f"painting {info.duration_s:.0f} s at {fps:g} fps needs {n} frames, over the {opts['max_frames']} frame limit; "
                         "restyle a shorter clip or ask for a named look without the image model")
     w, h = frame_size(info, int(opts["size"]))
-    frames = read_frames(src, info, fps=fps, width=w, height=h)
+    frames = read_frames(src, fps=fps, width=w, height=h, info=info)
     pipe = load_pipeline(ctx.img2img, opts.get("device"))
-    painted = paint(pipe, [Image.fromarray(f) for f in frames.rgb], prompt, opts)
+    painted = paint(pipe, [Image.fromarray(f) for f in frames.pixels], prompt, opts)
     with tempfile.TemporaryDirectory() as tmp:
         for k, im in enumerate(painted):
             im.save(Path(tmp) / f"{k:05d}.png")

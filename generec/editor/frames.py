@@ -1,50 +1,17 @@
-"""Decoding a video into a small, evenly timed frame stream, and judging which frames are usable.
+"""Judging which frames of a video are usable: black, blurred, or in a transition.
 
-One ffmpeg process decodes the whole video once into raw RGB through a pipe (no temp files):
-shot detection, thumbnail candidates and clip descriptions all read this stream. The
-judgements (black, blurred, in a transition) are relative to the video itself, so a flat
-animation is not called blurred just because it has few edges.
+The frames come from `media.read_frames` (one ffmpeg pass into a raw RGB pipe, evenly timed);
+shot detection, thumbnail candidates and clip descriptions all read that stream. The
+judgements are relative to the video itself, so a flat animation is not called blurred just
+because it has few edges.
 """
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
-from ..media import Probe, ffmpeg
-from .base import EditError
-
-
-@dataclass
-class Frames:
-    times: np.ndarray     # (n,) seconds
-    rgb: np.ndarray       # (n, h, w, 3) uint8
-    fps: float
-
-    def __len__(self) -> int:
-        return len(self.times)
-
-
-def read_frames(path: Path, info: Probe, fps: float = 4.0, width: int = 224, start: float = 0.0,
-                length: float | None = None, height: int | None = None) -> Frames:
-    height = height or max(2, int(round(width * info.height / max(info.width, 1) / 2)) * 2)
-    args = [ffmpeg(), "-hide_banner", "-loglevel", "error", "-nostdin"]
-    if start > 0:
-        args += ["-ss", f"{start:.3f}"]
-    args += ["-i", str(path)]
-    if length:
-        args += ["-t", f"{length:.3f}"]
-    args += ["-an", "-vf", f"fps={fps},scale={width}:{height}:flags=area", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-    res = subprocess.run(args, capture_output=True)
-    size = width * height * 3
-    n = len(res.stdout) // size
-    if n == 0:
-        msg = res.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no frames"]
-        raise EditError(f"{Path(path).name}: no frame could be decoded ({msg[0][:160]}); the file may be corrupt")
-    rgb = np.frombuffer(res.stdout[: n * size], np.uint8).reshape(n, height, width, 3)
-    return Frames(start + np.arange(n) / fps, rgb, fps)
+from ..media import Frames
 
 
 def luma(rgb: np.ndarray) -> np.ndarray:
@@ -73,7 +40,7 @@ class Usability:
 
 def judge(frames: Frames, cuts: list[float], diffs: np.ndarray) -> Usability:
     """`cuts` are shot-boundary times and `diffs[i]` the change from frame i-1 to i (see shots)."""
-    rgb = frames.rgb[:, ::2, ::2]          # half resolution is plenty for these judgements
+    rgb = frames.pixels[:, ::2, ::2]          # half resolution is plenty for these judgements
     grey = luma(rgb.astype(np.float32))
     # Black = (almost) no bright pixel anywhere: a dark visualiser with glowing particles is
     # content, and brightness is the strongest channel, so saturated blue is not "dark".

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..media import Probe
-from .frames import luma, read_frames
+from ..media import Probe, read_frames
+from .frames import luma
 
 TRACK_FPS = 4.0
 
@@ -29,8 +29,8 @@ def crop_size(info: Probe, aspect: float = 9 / 16) -> tuple[int, int]:
 def subject_path(path: Path, info: Probe, crop_w: int) -> tuple[np.ndarray, np.ndarray]:
     """(times, left edge of the crop in source pixels) sampled at TRACK_FPS, smoothed."""
     width = 160
-    frames = read_frames(path, info, fps=TRACK_FPS, width=width)
-    g = luma(frames.rgb.astype(np.float32))
+    frames = read_frames(path, fps=TRACK_FPS, width=width, info=info)
+    g = luma(frames.pixels.astype(np.float32))
     edges = np.abs(np.diff(g, axis=2, prepend=g[:, :, :1])) + np.abs(np.diff(g, axis=1, prepend=g[:, :1, :]))
     motion = np.abs(np.diff(g, axis=0, prepend=g[:1]))
     energy = (edges + 2 * motion).sum(axis=1)                       # (n, width): busyness per column

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 import textwrap
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..media import Probe, frame_quality
-from .base import EditContext, EditError, EditRequest, Staging, child_id, child_item, run_ffmpeg
-from .frames import judge, read_frames
-from .shots import find_cuts, frame_changes, shots_from_cuts
+from ..media import Probe, frame_quality, read_frames
+from ..shots import find_cuts, frame_changes, shots_from_cuts
+from .base import EditContext, EditError, EditRequest, Staging, child_id, child_item
+from .frames import judge
 
 MAX_CANDIDATES = 16   # image features cost ~30 ms each on this CPU: keeps a 30 s video under 2 s
 FONT_DIRS = [Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu")]
@@ -52,7 +51,7 @@ def pick_candidates(times: np.ndarray, usable: np.ndarray, sharp: np.ndarray, cu
 def candidates(path: Path, info: Probe) -> tuple[np.ndarray, list[Image.Image], dict]:
     """(times, pictures, counts) of the frames worth scoring: usable, spread over time and shots."""
     fps = float(np.clip(120.0 / max(info.duration_s, 0.1), 0.5, 4.0))
-    frames = read_frames(path, info, fps=fps, width=224)
+    frames = read_frames(path, fps=fps, width=224, info=info)
     diffs = frame_changes(frames)
     cuts = find_cuts(frames, diffs, min_shot_s=1.0)
     u = judge(frames, cuts, diffs)
@@ -65,7 +64,7 @@ def candidates(path: Path, info: Probe) -> tuple[np.ndarray, list[Image.Image], 
     cand = pick_candidates(frames.times, usable, u.sharp, cuts, info.duration_s)
     counts = {"candidates": len(cand), "sampled": len(frames), "skipped_black": int(u.black.sum()),
               "skipped_blurred": int(u.blurred.sum()), "skipped_transition": int(u.transition.sum())}
-    return frames.times[cand], [Image.fromarray(frames.rgb[i]) for i in cand], counts
+    return frames.times[cand], [Image.fromarray(frames.pixels[i]) for i in cand], counts
 
 
 def choose_frame(path: Path, info: Probe, images, taste: np.ndarray | None) -> tuple[float, float, dict]:
@@ -86,14 +85,7 @@ def choose_frame(path: Path, info: Probe, images, taste: np.ndarray | None) -> t
 
 def grab(path: Path, t: float, info: Probe, max_width: int = 1280) -> Image.Image:
     """The frame at time t at (up to) full resolution."""
-    w = min(info.width, max_width) // 2 * 2
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "f.png"
-        run_ffmpeg(["-ss", f"{t:.3f}", "-i", str(path), "-frames:v", "1", "-vf", f"scale={w}:-2", str(out)], "reading the chosen frame")
-        if not out.exists():
-            raise EditError(f"{path.name}: the frame at {t:.1f} s could not be read")
-        with Image.open(out) as im:
-            return im.convert("RGB")
+    return Image.fromarray(read_frames(path, n=1, start=t, length=0.0, width=min(info.width, max_width), info=info).pixels[0])
 
 
 def draw_title(im: Image.Image, title: str) -> Image.Image:

@@ -1,8 +1,9 @@
 """Watermarking files: re-encode a video with every frame marked, mark a cover, detect both.
 
 Frames travel through ffmpeg rawvideo pipes (decode -> numpy -> encode), so nothing is
-written to disk but the result, and audio is copied untouched. Generators that render frames
-themselves can call `watermark.embed_frame` in their own loop and skip the extra encode.
+written to disk but the result, and audio is copied untouched; detection reads a few frames
+as I420 through `media.read_frames`. Generators that render frames themselves can call
+`watermark.embed_frame` in their own loop and skip the extra encode.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..media import MediaError, ffmpeg, probe
+from ..media import MediaError, ffmpeg, probe, read_frames
 from . import watermark as wm
 
 
@@ -29,33 +30,6 @@ def _one_blas_thread():
         return
     with threadpool_limits(1):
         yield
-
-
-def read_frames(path: Path, n: int = 7) -> list[np.ndarray]:
-    """About n frames spread evenly over the video, as I420 arrays (Y plane on top of the
-    U and V planes; shape (h * 3 / 2, w)), limited-range BT.601. Short videos are decoded in
-    one pass (seeking n times re-decodes from a keyframe each time); long ones seek."""
-    info = probe(path)
-    w, h = info.width // 2 * 2, info.height // 2 * 2
-    size = w * h * 3 // 2
-    vf = f"scale={w}:{h}:out_range=limited:out_color_matrix=bt601,format=yuv420p"
-    raw = [ffmpeg(), "-hide_banner", "-loglevel", "error"]
-    tail = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-"]
-    if info.duration_s <= 30:
-        step = max(info.duration_s, 0.04) / n
-        vf = f"select='isnan(prev_selected_t)+gte(t-prev_selected_t\\,{step:.4f})',{vf}"
-        runs = [raw + ["-i", str(path), "-map", "0:v:0", "-vf", vf, "-fps_mode", "passthrough", "-frames:v", str(n)] + tail]
-    else:
-        runs = [raw + ["-ss", f"{info.duration_s * (i + 0.5) / n:.3f}", "-i", str(path), "-map", "0:v:0", "-vf", vf, "-frames:v", "1"] + tail
-                for i in range(n)]
-    frames = []
-    for args in runs:
-        res = subprocess.run(args, capture_output=True)
-        k = len(res.stdout) // size if size and res.returncode == 0 else 0
-        frames += [np.frombuffer(res.stdout[i * size:(i + 1) * size], np.uint8).reshape(h * 3 // 2, w) for i in range(k)]
-    if not frames:
-        raise MediaError(f"{Path(path).name}: no frame could be decoded")
-    return frames
 
 
 def rgb(i420: np.ndarray) -> np.ndarray:
@@ -75,7 +49,7 @@ def luma(i420: np.ndarray) -> np.ndarray:
 
 
 def detect_video(path: Path, n: int = 7) -> dict:
-    frames = read_frames(path, n)
+    frames = read_frames(path, n=n, layout="i420").pixels   # I420: the mark is read from the U plane
     with _one_blas_thread():
         return wm.detect_frames([u_plane(f) for f in frames])
 

@@ -1,6 +1,7 @@
 """Perceptual frame hashes and the corpus index that catches unmodified copies.
 
-Two 64-bit hashes per frame, both from a 32x32 grey thumbnail that ffmpeg makes in one pass:
+Two 64-bit hashes per frame, both from a 32x32 grey thumbnail (the Y plane of a frame that
+`media.read_frames` decodes at that size, in one pass):
 - pHash: sign of the 8x8 lowest DCT frequencies against their median (survives re-encoding,
   resizing, small colour changes);
 - dHash: sign of horizontal gradients on a 9x8 thumbnail (cheap second opinion).
@@ -11,12 +12,11 @@ so they are skipped on both sides. The index lives in `<data>/fidelity/frame_has
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
-from ..media import MediaError, ffmpeg, probe
+from ..media import MediaError, probe, read_frames
 
 # Hamming distances (of 64 bits each) for a frame match. Measured on the real corpus: 95.5 % of
 # frames of half-size CRF 28 copies match their original, 0 of 340k frame pairs of different clips.
@@ -55,15 +55,11 @@ def hash_thumbs(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def video_thumbs(path: Path, max_frames: int = 600) -> np.ndarray:
     """32x32 grey thumbnails at 2 fps (fewer beyond 5 minutes). Index and query must sample
-    alike: at 0.67 fps for a 3-minute clip, a copy of one part matched only 43 % of its frames."""
-    dur = probe(path).duration_s or 1.0
-    fps = min(2.0, max_frames / dur)
-    res = subprocess.run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-vf",
-                          f"fps={fps:.4f},scale=32:32:flags=area,format=gray", "-f", "rawvideo", "-"], capture_output=True)
-    n = len(res.stdout) // 1024
-    if res.returncode != 0 or n == 0:
-        raise MediaError(f"{Path(path).name}: frames could not be read for the duplicate check")
-    return np.frombuffer(res.stdout[:n * 1024], np.uint8).reshape(n, 32, 32)
+    alike: at 0.67 fps for a 3-minute clip, a copy of one part matched only 43 % of its frames.
+    Grey is the limited-range Y plane, as in the watermark's frames (`thumbs_from_frames`)."""
+    info = probe(path)
+    fps = min(2.0, max_frames / (info.duration_s or 1.0))
+    return read_frames(path, fps=fps, width=32, height=32, layout="i420", info=info).pixels[:, :32]
 
 
 def thumbs_from_frames(grey: list[np.ndarray]) -> np.ndarray:

@@ -22,10 +22,10 @@ SCRIPT_PROFANITY = 0.6   # stricter than for requests: generated words are ours
 
 def _frames(media: Path, item: Item) -> tuple[list, str | None]:
     """Frames shared by the NSFW and watermark checks (one decoding pass), or why not."""
-    from . import marking
+    from ..media import read_frames
 
     try:
-        return marking.read_frames(media, n=7), None
+        return list(read_frames(media, n=7, layout="i420").pixels), None
     except (MediaError, OSError) as exc:
         return [], f"frames could not be read: {exc}"
 

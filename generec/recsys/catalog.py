@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import Settings
 from .index import VectorIndex
-from ..media import load_image, sample_frames
+from ..media import load_image, read_frames
 from ..models.embed import load_text_embedder
 from ..models.vision import feature_dim, load_image_features
 from ..types import Item
@@ -51,7 +51,7 @@ class Catalog:
     def _visual(self, item: Item) -> tuple[np.ndarray, list[str]]:
         images = [load_image(self.path(item.cover_path))] if item.cover_path else []
         if item.media_path:
-            images += [im for _, im in sample_frames(self.path(item.media_path), n=4, duration_s=item.duration_s or None)]
+            images += read_frames(self.path(item.media_path), n=4, width=256).images()
         res = self.image_model.analyse(images, top=3)
         votes = Counter()
         for frame_labels in res.labels:

@@ -1,9 +1,11 @@
-"""Shot detection: where the scene changes, from frame-to-frame histogram differences.
+"""Shot detection, the one the editor and the creator share: where the scene changes.
 
 Each sampled frame is shrunk to 64x36 and summarised by a joint colour histogram (4x4x4 bins)
 plus its coarse grey layout. A cut is a frame whose change from the previous one is large in
 absolute terms *and* stands out from the changes around it (so steady motion or a flickering
-visualiser does not read as a stream of cuts), with a minimum shot length between cuts.
+visualiser does not read as a stream of cuts), with a minimum shot length between cuts. Frames
+come from `media.read_frames`; a caller that decodes frames for its own use as well passes
+them to `shots_in` instead of decoding twice.
 """
 from __future__ import annotations
 
@@ -12,17 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..media import Probe
-from .frames import Frames, read_frames
+from .media import Frames, Probe, probe, read_frames
 
 
 @dataclass
 class Shot:
+    """A stretch of video between two cuts, in seconds."""
     start: float
     end: float
 
     @property
-    def length(self) -> float:
+    def duration(self) -> float:
         return self.end - self.start
 
 
@@ -38,7 +40,7 @@ def _small(rgb: np.ndarray, w: int = 64, h: int = 36) -> np.ndarray:
 
 def frame_changes(frames: Frames) -> np.ndarray:
     """diffs[i] in [0, 1]: how much frame i differs from frame i-1 (diffs[0] = 0)."""
-    small = _small(frames.rgb)
+    small = _small(frames.pixels)
     q = np.clip(small // 64, 0, 3).astype(np.int32)
     codes = (q[..., 0] * 16 + q[..., 1] * 4 + q[..., 2]).reshape(len(small), -1)
     hist = np.stack([np.bincount(c, minlength=64) for c in codes]).astype(np.float32)
@@ -75,7 +77,13 @@ def shots_from_cuts(cuts: list[float], duration_s: float, min_shot_s: float = 0.
     return [Shot(a, b) for a, b in zip(edges, edges[1:]) if b > a]
 
 
-def detect_shots(path: Path, info: Probe, fps: float = 6.0, threshold: float = 0.3, min_shot_s: float = 1.0) -> list[Shot]:
-    """Shots of a video file, decoding it at `fps` frames per second."""
-    frames = read_frames(path, info, fps=fps, width=64)
-    return shots_from_cuts(find_cuts(frames, frame_changes(frames), threshold, min_shot_s), info.duration_s, min_shot_s)
+def shots_in(frames: Frames, duration_s: float, threshold: float = 0.3, min_shot_s: float = 1.0) -> list[Shot]:
+    """Shots of a video from frames already decoded at a steady rate (`read_frames(fps=...)`)."""
+    return shots_from_cuts(find_cuts(frames, frame_changes(frames), threshold, min_shot_s), duration_s, min_shot_s)
+
+
+def detect_shots(path: Path, info: Probe | None = None, fps: float = 6.0, threshold: float = 0.3,
+                 min_shot_s: float = 1.0) -> list[Shot]:
+    """Shots of a video file, decoding it at `fps` frames per second (raises media.MediaError)."""
+    info = info or probe(path)
+    return shots_in(read_frames(path, fps=fps, width=64, info=info), info.duration_s, threshold, min_shot_s)
