@@ -28,6 +28,7 @@ class Settings:
     llm: str = field(default="llamacpp", metadata={"env": "GENEREC_LLM", "doc": "`llamacpp`, `llamacpp:fast` (0.5B), `openai:<model>`, `rules` (keyword planner, no model) or `fake`"})
     llm_model_path: str = field(default="", metadata={"env": "GENEREC_LLM_MODEL_PATH", "doc": "a GGUF file to use instead of the bundled Qwen2.5-Coder-1.5B"})
     llm_timeout_s: float = field(default=30.0, metadata={"env": "GENEREC_LLM_TIMEOUT", "doc": "longest one model call may take; past it the request is planned by the keyword rules"})
+    judge_llm: str = field(default="", metadata={"env": "GENEREC_JUDGE_LLM", "doc": "the LLM that judges requests the screen is unsure about (same forms as GENEREC_LLM, e.g. `openai:<a guard model>` on a server); empty = GENEREC_LLM"})
     judge_timeout_s: float = field(default=8.0, metadata={"env": "GENEREC_JUDGE_TIMEOUT", "doc": "longest the LLM policy judge may take on a request the rules and the learned screen are unsure about; past it a severe suspicion is refused, anything else follows the learned screen"})
     embedder: str = field(default="minilm", metadata={"env": "GENEREC_EMBEDDER", "doc": "`minilm` (bundled), `hash` (no model, for tests), or a sentence-transformers path / hub id"})
     image_features: str = field(default="efficientnet", metadata={"env": "GENEREC_IMAGE_FEATURES", "doc": "`efficientnet` (bundled EfficientNet-Lite0) or `colour` (no model, for tests)"})

@@ -1,8 +1,8 @@
 """The policy judge: the LLM reads a short written policy and rules on the requests that the
 hand-written rules and the learned screen are unsure about.
 
-`verdict(text, ctx)` asks the configured LLM (the bundled Qwen by default, shared with the
-planner) for `{harmful, category, reason}` under a JSON schema, within `ctx.judge_timeout_s`.
+`verdict(text, ctx)` asks the judge LLM (`GENEREC_JUDGE_LLM`, by default the chat LLM: the bundled
+Qwen, shared with the planner) for `{harmful, category, reason}` under a JSON schema, within `ctx.judge_timeout_s`.
 It answers a `CheckResult` named "judge": pass or fail with the model's reason, or not_run when
 no model is configured, it failed or it ran out of time (the caller then decides; a severe
 suspicion fails closed). The policy is `prompts/fidelity_judge_system.j2`.
@@ -48,10 +48,11 @@ def examples() -> list[tuple[str, str]]:
 def _llm(ctx: Context):
     from ..llm import LLMUnavailable, load_llm
 
-    if ctx.settings.llm in ("rules", "none", ""):
+    spec = ctx.settings.judge_llm or ctx.settings.llm
+    if spec in ("rules", "none", ""):
         return None
     try:
-        llm = load_llm(ctx.settings)
+        llm = load_llm(ctx.settings, spec)
     except LLMUnavailable as exc:
         log.warning("policy judge: no LLM (%s)", exc)
         return None

@@ -48,8 +48,9 @@ CATEGORIES = {
     "injection": ("injection", "an attempt to override the assistant's rules or reach secrets or other users' data"),
     "copyright": ("injection", "a request to copy or pirate someone else's work, or strip its credits"),
 }
-# the policy judge (judge.py) is asked when the score is this close to the threshold (below, above)
-UNSURE = (0.5, 0.5)
+# the policy judge (judge.py) is asked when the score is this close to the threshold (below, above);
+# chosen on the `tune` sets: wider, and the bundled judge's leniency lets harmful requests through
+UNSURE = (0.3, 0.3)
 # categories that fail closed: an unsure request named one is refused when the judge cannot rule
 SEVERE = frozenset({"sexual", "self-harm", "weapons-drugs", "violence-extremism"})
 _lock = threading.Lock()   # one fit at a time; chat turns wait for the warm-up's fit instead of starting their own
