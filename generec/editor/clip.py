@@ -209,5 +209,5 @@ def run(req: EditRequest, ctx: EditContext, info: Probe) -> list:
         items.append(child_item(req, ctx, "clip", params, item_id=item_id, title=title, media=vid, cover=cov, info=out_info,
                                 description=desc, labels=labels, models=[m for m in models if m],
                                 extra={"score": round(p.score, 3), "ranked_by": used or ["length only (no request or taste)"],
-                                       "units": len(p.units)}))
+                                       "units": len(p.units), "heard": speech[:2000]}))
     return items
