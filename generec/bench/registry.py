@@ -18,9 +18,10 @@ BENCHES = {
     "fidelity": ("generec.bench.fidelity", "main"),
     "feed": ("generec.bench.feed", "main"),
     "load": ("generec.bench.load", "main"),
+    "checks": ("generec.bench.checks", "main"),
 }
 ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"],
-            "load": ["--sessions", "4", "--turns", "3"]}
+            "load": ["--sessions", "4", "--turns", "3"], "checks": ["--items", "4"]}
 
 
 def _entry(what: str):
