@@ -110,14 +110,22 @@ def test_edited_video_declares_composite_and_its_parent(tmp_path, ctx):
     assert verify(media, ctx.settings)["c2pa"]["digital_source_type"] == EDITED
 
 
-def test_cover_only_edit_signs_through_the_same_path(tmp_path, ctx, monkeypatch):
+COVER_CHECKS = ["nsfw", "script_safety", "stereotypes", "privacy", "licence", "watermark"]
+
+
+def test_cover_only_edit_seals_through_the_same_path(tmp_path, ctx, monkeypatch):
     calls = []
     real = provenance.seal
     monkeypatch.setattr(provenance, "seal", lambda *a, **k: calls.append([Path(f).name for f in a[1]]) or real(*a, **k))
-    cover = cover_of(textured(tmp_path / "src.mp4"), tmp_path / "thumb.png")
-    item = Item(id="ai-thumb", title="Pattern cover", origin="ai_edited", owner="maya", visibility="private", parent_id="pattern")
-    rep = gate.seal_cover(item, cover, SOURCES[:1], ctx)
+    src = textured(tmp_path / "src.mp4")
+    original = src.read_bytes()
+    cover = cover_of(src, tmp_path / "thumb.png")
+    item = Item(id="ai-thumb", title="Pattern cover", origin="ai_edited", owner="maya", visibility="private", parent_id="pattern",
+                media_path=str(src))
+    rep = gate.seal(item, None, SOURCES[:1], ctx, cover=cover, component="editor")
     assert rep.allowed and not rep.held, rep.summary()
+    assert [(c.name, c.status) for c in rep.checks] == [(n, "pass") for n in COVER_CHECKS]   # a picture's checks, no video's
+    assert rep.get("watermark").reason == "watermark present in the cover"
     video = textured(tmp_path / "v.mp4")
     other = Item(id="ai-v", title="Pattern", origin="ai_created", owner="maya", visibility="private")
     pipeline.inherit_licence(other, [])
@@ -125,6 +133,20 @@ def test_cover_only_edit_signs_through_the_same_path(tmp_path, ctx, monkeypatch)
     assert calls == [["thumb.png"], ["v.mp4"]]                 # one sealing function for covers and videos
     store, m = store_of(cover)
     assert store["validation_state"] in ("Valid", "Trusted") and actions(m)[-1]["digitalSourceType"] == EDITED
+    assert verify(cover, ctx.settings)["watermark"] is True
+    assert src.read_bytes() == original and not provenance.sidecar(src).exists()   # the source video is not ours to change
+
+
+def test_refused_cover_is_deleted_and_its_video_kept(tmp_path, ctx):
+    src = textured(tmp_path / "src.mp4")
+    original = src.read_bytes()
+    cover = cover_of(src, tmp_path / "thumb.jpg")
+    item = Item(id="ai-thumb", title="Everyone knows women can't drive", origin="ai_edited", owner="maya", visibility="private",
+                parent_id="pattern", media_path=str(src))
+    rep = gate.seal(item, None, SOURCES[:1], ctx, cover=cover, component="editor")
+    assert not rep.allowed and [c.name for c in rep.checks] == COVER_CHECKS and rep.get("stereotypes").status == "fail"
+    assert not cover.exists() and src.read_bytes() == original
+    assert item.provenance["checks"]["allowed"] is False and "c2pa" not in item.provenance
 
 
 def test_tampered_media_fails_validation(created, tmp_path, ctx):

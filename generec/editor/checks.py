@@ -2,8 +2,8 @@
 
 `seal_items` takes the items an op made and returns those that passed, each watermarked,
 checked and carrying a signed manifest, plus one line per item that was refused (its files
-are deleted). A personalised thumbnail over a corpus video only makes a new cover, so only
-the cover is marked and signed: the source video is never touched.
+are deleted). A personalised thumbnail over a corpus video only makes a new cover, so it is
+sealed alone (`gate.seal` with no video): the source video is never touched.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def seal_items(items: list[Item], req: EditRequest, settings, store=None) -> tup
         media, cover = _abs(settings, it.media_path), _abs(settings, it.cover_path)
         shared_video = req.source_item is not None and media is not None and media.resolve() == Path(req.source_path).resolve()
         if shared_video and cover is not None:
-            report = gate.seal_cover(it, cover, srcs, fctx)
+            report = gate.seal(it, None, srcs, fctx, cover=cover, component="editor")   # the cover alone
             if report.allowed:
                 for v in _variants(settings, it):
                     if v != cover:

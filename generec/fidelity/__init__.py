@@ -18,8 +18,9 @@ silent pass). Files, one job each:
     credentials.py   the ES256 chain (self-made CA + leaf) in <data>/keys/, `public_chain()` for verifiers
     provenance.py    C2PA Content Credentials: `seal` embeds them in the mp4 and the cover, `read` checks them
     verify.py        `verify(path)` -> {"watermark", "manifest_valid", "c2pa", "reasons", ...}
-    pipeline.py      `finish(...)`: mark, check, sign or discard -- what creators and editors call;
-                     `sign(...)`, the one signing path (gate.seal_cover uses it too)
+    pipeline.py      `finish(...)`: mark, check, sign or discard a video, its cover, or a cover alone --
+                     the one sealing path (editors and creators reach it through gate.seal);
+                     `sign(...)`, the one signing path
     exposure.py      exposure of AI vs human and popular vs long-tail items in slates
 (`generec verify|screen` and `generec bench fidelity` live in `generec.cli` and `generec.bench`.)
 """

@@ -4,9 +4,9 @@
 "another user", so a request naming them with "history" or "profile" is caught). `screen`
 runs the request checks before any work starts. `seal` is what the editor and the creator
 call on each new item before it is stored or shown: inherit the sources' licence, strip
-personal data from what is stored, then `finish` (watermark, result checks, C2PA Content
-Credentials; the media is deleted when a check fails). `seal_cover` signs through the same
-`pipeline.sign` as every video.
+personal data from what is stored, then `pipeline.finish` (watermark, result checks, C2PA
+Content Credentials; the new files are deleted when a check fails), for a new video with its
+cover and for a new cover alone alike.
 """
 from __future__ import annotations
 
@@ -44,9 +44,10 @@ def redact_item(item: Item, ctx: Context) -> None:
         item.provenance["request"] = redact(item.provenance["request"], ctx)
 
 
-def seal(item: Item, media: Path, sources: list[Item], ctx: Context, *, cover: Path | None = None,
+def seal(item: Item, media: Path | None, sources: list[Item], ctx: Context, *, cover: Path | None = None,
          script: dict | None = None, component: str = "creator", models: dict | None = None, marked: bool = False) -> Report:
-    """Licence, privacy, then `finish`. Returns the report; when it is not allowed the files are gone."""
+    """Licence, privacy, then `finish`. Returns the report; when it is not allowed the new files are gone.
+    `media` None seals a cover alone (a thumbnail over a video that stays untouched)."""
     from .pipeline import finish, inherit_licence
 
     item.provenance["licence_reason"] = inherit_licence(item, sources).reason
@@ -61,52 +62,6 @@ def report_lines(item: Item) -> list[str] | None:
         return None
     r = Report.from_dict(rep)
     return [r.summary()] + r.lines()
-
-
-def seal_cover(item: Item, cover: Path, sources: list[Item], ctx: Context, component: str = "editor") -> Report:
-    """For edits whose only new file is a cover (a personalised thumbnail over the source video):
-    the cover is marked, checked and signed; the source video is left untouched."""
-    import time
-
-    from PIL import Image
-
-    from . import marking
-    from .backends import nsfw_scores
-    from .base import CheckResult, Unavailable
-    from .pipeline import inherit_licence, sign
-    from .result import _item_texts, _language, _licence, _privacy, _stereotypes
-
-    cover = Path(cover)
-    inherit_licence(item, sources)
-    redact_item(item, ctx)
-    t = time.perf_counter()
-    checks = []
-    try:
-        marking.embed_image(cover, cover)
-        with Image.open(cover) as im:
-            scores = nsfw_scores([im.convert("RGB")], ctx)
-        checks.append(CheckResult.failed("nsfw", "the cover looks sexually explicit") if max(scores) >= ctx.nsfw_threshold
-                      else CheckResult.passed("nsfw", f"cover checked, score {max(scores):.2f}"))
-    except Unavailable as exc:
-        checks.append(CheckResult.not_run("nsfw", str(exc)))
-    except (ImportError, OSError) as exc:
-        checks.append(CheckResult.not_run("nsfw", f"the cover could not be read or marked: {exc}"))
-    texts = _item_texts(item, None)
-    checks += [_language(texts, ctx), _stereotypes(texts), _privacy(item, None, ctx), _licence(item, sources, strict=False)]
-    try:
-        found = marking.detect_image(cover)["detected"]
-        checks.append(CheckResult.passed("watermark", "watermark present in the cover") if found
-                      else CheckResult.failed("watermark", "the new cover carries no invisible watermark"))
-    except (ImportError, OSError) as exc:
-        checks.append(CheckResult.not_run("watermark", f"watermark could not be checked: {exc}"))
-    report = Report(checks, "result")
-    item.provenance["checks"] = report.to_dict()
-    if not report.allowed:
-        cover.unlink(missing_ok=True)
-        return report
-    sign(item, [cover], sources, report, ctx, component=component)   # the one signing path, as for videos
-    item.provenance["timings"] = {"seal_s": round(time.perf_counter() - t, 3)}
-    return report
 
 
 def signed_sources(item: Item, settings: Settings) -> tuple[Path | None, list[Item]]:

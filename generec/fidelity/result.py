@@ -3,7 +3,8 @@
 `check_result` runs, in order: NSFW on sampled frames, the script's language (abuse model,
 harmful-topic rules), stereotypes, personal data in everything the item stores, the
 authenticity of stated facts, licence inheritance, the watermark, and the near-duplicate
-check against the corpus. A result with any `fail` is discarded by the caller; with any
+check against the corpus; a new cover alone (a thumbnail over an unchanged video) gets the
+checks that apply to a picture. A result with any `fail` is discarded by the caller; with any
 `not_run` it is held. `check_publish` is the stricter gate for making an item public.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ def _frames(media: Path, item: Item) -> tuple[list, str | None]:
         return [], f"frames could not be read: {exc}"
 
 
-def _nsfw(frames: list, why_not: str | None, item: Item, ctx: Context) -> CheckResult:
+def _nsfw(frames: list, why_not: str | None, cover: Path | None, ctx: Context) -> CheckResult:
     from PIL import Image
 
     from .backends import nsfw_scores
@@ -40,21 +41,26 @@ def _nsfw(frames: list, why_not: str | None, item: Item, ctx: Context) -> CheckR
     from .marking import rgb
 
     images = [Image.fromarray(rgb(f)) for f in frames]
-    cover = Path(item.cover_path) if item.cover_path else None
-    if cover is not None and not cover.is_absolute():
-        cover = Path(ctx.settings.data_dir) / cover
-    if cover is not None and cover.is_file():
-        with Image.open(cover) as im:
-            images.append(im.convert("RGB"))
+    if cover is not None and (cover.is_file() or not frames):   # a cover checked alone must be readable
+        try:
+            with Image.open(cover) as im:
+                images.append(im.convert("RGB"))
+        except OSError as exc:
+            return CheckResult.not_run("nsfw", f"the cover could not be read: {exc}")
     try:
         scores = nsfw_scores(images, ctx)
     except Unavailable as exc:
         return CheckResult.not_run("nsfw", str(exc))
     worst = max(range(len(scores)), key=scores.__getitem__)
-    where = f"sampled frame {worst + 1} of {len(frames)}" if worst < len(frames) else "the cover"
+    score = round(scores[worst], 3)
+    if not frames:   # a cover alone
+        where, seen = "the cover", f"cover checked, score {scores[worst]:.2f}"
+    else:
+        where = f"sampled frame {worst + 1} of {len(frames)}" if worst < len(frames) else "the cover"
+        seen = f"{len(scores)} frames checked, highest score {scores[worst]:.2f}"
     if scores[worst] >= ctx.nsfw_threshold:
-        return CheckResult.failed("nsfw", f"{where} looks sexually explicit (score {scores[worst]:.2f})", max_score=round(scores[worst], 3))
-    return CheckResult.passed("nsfw", f"{len(scores)} frames checked, highest score {scores[worst]:.2f}", max_score=round(scores[worst], 3))
+        return CheckResult.failed("nsfw", f"{where} looks sexually explicit (score {scores[worst]:.2f})", max_score=score)
+    return CheckResult.passed("nsfw", seen, max_score=score)
 
 
 def _item_texts(item: Item, script) -> list[str]:
@@ -119,13 +125,20 @@ def _licence(item: Item, sources: list[Item], strict: bool) -> CheckResult:
     return CheckResult.passed("licence", derived.reason, licence=derived.licence, publishable=derived.publishable)
 
 
-def _watermark(item: Item, frames: list, why_not: str | None) -> CheckResult:
+def _watermark(item: Item, frames: list, why_not: str | None, cover: Path | None = None) -> CheckResult:
     if item.origin == "human":
         return CheckResult.passed("watermark", "human-made item: no watermark expected")
     if why_not:
         return CheckResult.not_run("watermark", why_not)
     from . import marking, watermark
 
+    if not frames:   # a cover alone
+        try:
+            found = marking.detect_image(cover)["detected"]
+        except (ImportError, OSError) as exc:
+            return CheckResult.not_run("watermark", f"watermark could not be checked: {exc}")
+        return (CheckResult.passed("watermark", "watermark present in the cover") if found
+                else CheckResult.failed("watermark", "the new cover carries no invisible watermark"))
     try:
         with marking._one_blas_thread():
             res = watermark.detect_frames([marking.u_plane(f) for f in frames])
@@ -158,10 +171,23 @@ def _duplicate(item: Item, media: Path, ctx: Context, strict: bool, frames: list
     return CheckResult.passed("near_duplicate", f"not a copy of a corpus item (best match {m['share']:.0%})", **m)
 
 
-def check_result(item: Item, media_path: Path, script: dict | None, sources: list[Item], ctx: Context) -> Report:
+def check_result(item: Item, media_path: Path | None, script: dict | None, sources: list[Item], ctx: Context, *,
+                 cover: Path | None = None) -> Report:
+    """The checks before a result is shown. `cover` defaults to the item's `cover_path`. With no
+    `media_path` the only new file is the cover (a personalised thumbnail over an unchanged video):
+    NSFW and the watermark are read from the cover, and the checks that belong to a new video
+    (authenticity of its script, near-duplicate frames) are left out."""
+    if cover is None and item.cover_path:
+        cover = Path(item.cover_path) if Path(item.cover_path).is_absolute() else Path(ctx.settings.data_dir) / item.cover_path
+    cover = Path(cover) if cover is not None else None
     texts = _item_texts(item, script)
+    if media_path is None:
+        if cover is None:
+            raise ValueError("check_result needs a video or a cover")
+        return Report([_nsfw([], None, cover, ctx), _language(texts, ctx), _stereotypes(texts), _privacy(item, script, ctx),
+                       _licence(item, sources, strict=False), _watermark(item, [], None, cover)], "result")
     frames, why_not = _frames(Path(media_path), item)
-    return Report([_nsfw(frames, why_not, item, ctx), _language(texts, ctx), _stereotypes(texts), _privacy(item, script, ctx),
+    return Report([_nsfw(frames, why_not, cover, ctx), _language(texts, ctx), _stereotypes(texts), _privacy(item, script, ctx),
                    authenticity.check(item, script, sources, ctx), _licence(item, sources, strict=False),
                    _watermark(item, frames, why_not), _duplicate(item, Path(media_path), ctx, strict=False, frames=frames)], "result")
 
