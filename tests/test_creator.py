@@ -364,6 +364,25 @@ def test_diffusers_backend_loads_a_saved_pipeline_and_makes_the_video(settings, 
         parse_spec("x?strength=1")
 
 
+def test_one_diffusers_loader_caches_and_says_what_is_missing(settings, tmp_path, monkeypatch):
+    """The loader the creator and the editor share (generec/models/diffusion.py)."""
+    pytest.importorskip("diffusers")
+    import sys
+
+    from generec.models.diffusion import DiffusionUnavailable, load_pipeline
+
+    model = str(tiny_pipeline(tmp_path / "tiny-sd"))
+    pipe = load_pipeline(model, "StableDiffusionPipeline", threads=settings.threads)
+    assert type(pipe).__name__ == "StableDiffusionPipeline" and pipe.device.type == "cpu"
+    assert load_pipeline(model, "StableDiffusionPipeline", threads=settings.threads) is pipe       # loaded once
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(DiffusionUnavailable, match="could not be loaded.*local diffusers folder"):
+        load_pipeline("nobody/no-such-model", "DiffusionPipeline")                                 # offline: no download tried
+    monkeypatch.setitem(sys.modules, "diffusers", None)
+    with pytest.raises(DiffusionUnavailable, match="pip install diffusers"):
+        load_pipeline(model, "DiffusionPipeline", threads=1)
+
+
 def test_saved_item_is_private_until_its_owner_publishes_it(settings):
     from generec.creator.pipeline import publish
     from generec.app import GeneRec

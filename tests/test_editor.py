@@ -228,7 +228,7 @@ def tiny_img2img(folder: Path) -> Path:
     return folder / "model"
 
 
-def test_restyle_through_a_diffusers_img2img_pipeline(video_factory, fast_settings, tmp_path):
+def test_restyle_through_a_diffusers_img2img_pipeline(video_factory, fast_settings, tmp_path, monkeypatch):
     pytest.importorskip("diffusers")
     model = tiny_img2img(tmp_path / "tiny")
     path = video_factory("paint.mp4", ["red"], seconds=1.0, audio=True)
@@ -241,6 +241,10 @@ def test_restyle_through_a_diffusers_img2img_pipeline(video_factory, fast_settin
     assert made.provenance["img2img"]["frames"] == 4 and made.provenance["models"] == [str(model)]
     red = np.array([255, 0, 0], dtype=np.float32)
     assert np.abs(frame_at(out, 0.5) - red).mean() > 20              # random weights repaint it: not the red source
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    missing = EditContext(fast_settings, tmp_path / "out2", img2img=str(tmp_path / "no-model"), img2img_options={"size": 64, "fps": 4})
+    with pytest.raises(EditError, match="image-to-image restyling: the diffusers model .* could not be loaded"):
+        run_edit("restyle", EditRequest(path, instruction="warm"), missing)
 
 
 def test_app_hook_uses_the_users_likes_and_adds_only_successful_edits(video_factory, fast_settings):

@@ -5,20 +5,18 @@ frames of a text-to-video one) from the scene's visual description, then moves w
 Burns like any still. No such weights exist in the registries this project reaches, so this
 runs where a user supplies them: a local folder, or a hub id on a host with hub access (a
 GPU host ideally; a Stable-Diffusion-1.5-sized UNet costs ~3 s per step at 256 px on this
-CPU). The pipeline is loaded once per process; a model's own safety checker is kept, and a
-flagged image stops the job rather than being shown.
+CPU). The pipeline is loaded once per process by the shared loader (models/diffusion.py);
+a model's own safety checker is kept, and a flagged image stops the job rather than being shown.
 """
 from __future__ import annotations
 
-import os
 import threading
 import zlib
-from functools import lru_cache
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 from PIL import Image
 
+from ..models.diffusion import load_pipeline
 from .visuals import Visual
 
 DEFAULTS = {"steps": 20, "size": 512, "guidance": 7.0}
@@ -35,29 +33,6 @@ def parse_spec(spec: str) -> tuple[str, dict]:
     if not model:
         raise ValueError("diffusers backend needs a model: diffusers:<hub id or local folder>")
     return model, opts
-
-
-@lru_cache(maxsize=1)
-def load_pipeline(model: str, threads: int = 1):
-    try:
-        import torch
-        from diffusers import DiffusionPipeline
-    except ImportError as exc:
-        raise RuntimeError("the diffusers backend needs: pip install diffusers==0.42.1 accelerate==1.15.0") from exc
-    local = Path(model).expanduser()
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cpu":
-        torch.set_num_threads(max(1, threads))
-    kw = {"torch_dtype": torch.float16} if device == "cuda" else {}
-    try:
-        pipe = DiffusionPipeline.from_pretrained(str(local) if local.exists() else model,
-                                                 local_files_only=local.exists() or os.environ.get("HF_HUB_OFFLINE") == "1", **kw)
-    except (OSError, ValueError) as exc:
-        raise RuntimeError(f"the diffusers model “{model}” could not be loaded ({type(exc).__name__}: {str(exc)[:160]}); "
-                           "give a local diffusers folder, or a hub id on a machine with hub access") from exc
-    pipe.to(device)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
 
 
 def size_9_16(size: int) -> tuple[int, int]:
@@ -88,7 +63,7 @@ def generate(pipe, prompt: str, opts: dict, seed: int) -> Image.Image:
 
 def generate_visuals(spec: str, sb, g: dict, settings, cancel: threading.Event | None = None) -> list[Visual]:
     model, opts = parse_spec(spec)
-    pipe = load_pipeline(model, settings.threads)
+    pipe = load_pipeline(model, "DiffusionPipeline", threads=settings.threads)
     style = g.get("style") or f"{g['mood']} mood"
     out = []
     for i, scene in enumerate(sb.scenes):

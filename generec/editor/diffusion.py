@@ -4,45 +4,23 @@ Selected by configuration (`EditContext.img2img`: a local folder or a hub id; th
 a `GENEREC_IMG2IMG` setting to it). No such weights exist in the registries this project
 can reach, so the default restyle is ffmpeg's; this path is for a GPU host that has a model
 (Stable Diffusion 1.5-sized models take ~3 s per step per frame on this CPU). The pipeline is
-loaded once per process, with the model's own safety checker when it ships one. Every frame
-is painted with the same seed and prompt, which keeps the look steady from frame to frame.
+loaded once per process by the shared loader (models/diffusion.py), with the model's own
+safety checker when it ships one. Every frame is painted with the same seed and prompt, which
+keeps the look steady from frame to frame.
 """
 from __future__ import annotations
 
 import math
-import os
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image
 
 from ..media import Probe, read_frames
+from ..models.diffusion import DiffusionUnavailable, load_pipeline
 from .base import EditContext, EditError, run_ffmpeg
 
 DEFAULTS = {"fps": 8.0, "size": 512, "steps": 20, "strength": 0.45, "guidance": 7.5, "seed": 0, "batch": 4, "max_frames": 240}
-
-
-@lru_cache(maxsize=1)
-def load_pipeline(spec: str, device: str | None = None):
-    try:
-        import torch
-        from diffusers import AutoPipelineForImage2Image
-    except ImportError as exc:
-        raise EditError("image-to-image restyling needs diffusers: pip install diffusers==0.42.1 accelerate==1.15.0") from exc
-    local = Path(spec).expanduser()
-    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    kw = {"torch_dtype": torch.float16} if device == "cuda" else {}
-    try:
-        pipe = AutoPipelineForImage2Image.from_pretrained(
-            str(local) if local.exists() else spec,
-            local_files_only=local.exists() or os.environ.get("HF_HUB_OFFLINE") == "1", **kw)
-    except (OSError, ValueError) as exc:
-        raise EditError(f"the image-to-image model “{spec}” could not be loaded ({type(exc).__name__}: {str(exc)[:160]}); "
-                        "point it at a local diffusers folder or a hub id this machine can download") from exc
-    pipe.to(device)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
 
 
 def frame_size(info: Probe, longest: int) -> tuple[int, int]:
@@ -76,7 +54,10 @@ def restyle_video(src: Path, info: Probe, dst: Path, prompt: str, ctx: EditConte
                         "restyle a shorter clip or ask for a named look without the image model")
     w, h = frame_size(info, int(opts["size"]))
     frames = read_frames(src, fps=fps, width=w, height=h, info=info)
-    pipe = load_pipeline(ctx.img2img, opts.get("device"))
+    try:
+        pipe = load_pipeline(ctx.img2img, "AutoPipelineForImage2Image", device=opts.get("device"), threads=ctx.settings.threads)
+    except DiffusionUnavailable as exc:
+        raise EditError(f"image-to-image restyling: {exc}") from exc
     painted = paint(pipe, [Image.fromarray(f) for f in frames.pixels], prompt, opts)
     with tempfile.TemporaryDirectory() as tmp:
         for k, im in enumerate(painted):
