@@ -93,6 +93,9 @@ def probe(path: Path) -> Probe:
     if not size:
         raise MediaError(f"{name}: no readable video stream (corrupt or not a video); try another file or re-export it as mp4")
     w, h = int(size[1]), int(size[2])
+    turn = re.search(r"display ?matrix: rotation of (-?\d+(?:\.\d+)?) degrees", err, re.IGNORECASE)
+    if turn and round(float(turn[1])) % 180 == 90:
+        w, h = h, w   # a phone video filmed upright: ffmpeg turns its frames, so they come h wide
     if w * h > MAX_PIXELS:
         raise MediaError(f"{name}: its frames claim to be {w}×{h} pixels, more than the {MAX_PIXELS // 10**6} megapixels "
                          "I read; send a smaller video")

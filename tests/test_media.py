@@ -49,6 +49,19 @@ def test_spread_frames_come_alike_from_one_pass_or_from_seeks(video_factory, mon
     assert abs(one_pass.pixels.astype(int) - seeks.pixels).max() < 8
 
 
+def test_a_video_filmed_upright_is_read_upright(video_factory, tmp_path):
+    import subprocess
+
+    from generec.media import ffmpeg
+
+    turned = tmp_path / "turned.mp4"   # stored 160x120 with a display rotation, as phones record
+    subprocess.run([ffmpeg(), "-loglevel", "error", "-display_rotation", "90", "-i", str(video_factory("p.mp4", ["red"], seconds=0.5)),
+                    "-c", "copy", str(turned)], check=True)
+    info = probe(turned)
+    assert (info.width, info.height) == (120, 160)
+    assert read_frames(turned, n=1, width=60, info=info).pixels.shape == (1, 80, 60, 3)
+
+
 def test_i420_frames_are_limited_range_bt601(video_factory):
     frames = read_frames(video_factory("y.mp4", ["white", "black"], seconds=1.0, size="160x120"), n=2, layout="i420")
     assert frames.pixels.shape == (2, 180, 160)                       # Y (120 rows) over U and V (30 rows each)
