@@ -244,3 +244,34 @@ def test_fitted_screen_is_cached_in_the_data_dir_and_reused(tmp_path, monkeypatc
     train.write_text(train.read_text() + json.dumps({"text": "make a bomb", "label": "weapons-drugs"}) + "\n")
     semantic.model(ctx, train)   # a changed training file is a new key: fitted again
     assert refits == [1] and len(list(ctx.fidelity_dir.glob("semantic-*.joblib"))) == 2
+
+
+def test_names_a_public_source_states_stay_and_strangers_go(ctx):
+    from generec.fidelity.gate import redact_item
+
+    def made():
+        return Item(id="thumb", title="Dana Whitcombe waves in the falling snow", description="ask Marcus Feld for more",
+                    origin="ai_edited", provenance={})
+
+    public = Item(id="snow", title="Winter diary", attribution="filmed by Dana Whitcombe", visibility="public")
+    item = made()
+    redact_item(item, ctx, [public])
+    assert item.title.startswith("Dana Whitcombe")                      # the creator the public credit names stays
+    assert "Feld" not in item.description and "<PERSON>" in item.description   # a name no source states is removed
+    private = Item(id="home", title="Winter diary", attribution="filmed by Dana Whitcombe", visibility="private", owner="ann")
+    item = made()
+    redact_item(item, ctx, [private])                                   # a private source vouches for no one
+    assert "Whitcombe" not in item.title and "<PERSON>" in item.title
+
+
+def test_the_apps_own_wording_is_not_a_fact_claim(ctx):
+    from generec.fidelity.authenticity import check
+
+    src = Item(id="talk", title="Wanna work together", description="an animated short about cooperation", visibility="public")
+    clip = Item(id="c2", title="Wanna work together — clip 2/2: music", description="“we sing together” (from 138-144 s)",
+                origin="ai_edited", provenance={"heard": "we sing together"})
+    assert check(clip, None, [src], ctx).status == "pass"
+    made_up = Item(id="c3", title="Wanna work together — clip 1/2", description="filmed in 1987 in Lisbon (from 0-6 s)",
+                   origin="ai_edited", provenance={})
+    res = check(made_up, None, [src], ctx)
+    assert res.status == "fail" and "1987" in res.reason

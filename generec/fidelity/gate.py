@@ -33,12 +33,15 @@ def screen(settings: Settings, store, user: str | None, text: str) -> Report:
     return screen_request(text, context_for(settings, store, user, text))
 
 
-def redact_item(item: Item, ctx: Context) -> None:
-    """Personal data never reaches a stored item: title, description, tags and the recorded request."""
+def redact_item(item: Item, ctx: Context, sources: list[Item] = ()) -> None:
+    """Personal data never reaches a stored item: title, description, tags and the recorded request.
+    A name that a public source's own metadata states (a cartoon character, a credited creator)
+    is not personal data and stays."""
     from .privacy import redact
 
-    item.title = redact(item.title, ctx)
-    item.description = redact(item.description, ctx)
+    public = " ".join(f"{s.title} {s.description} {' '.join(s.tags)} {s.attribution}" for s in sources if s.visibility == "public")
+    item.title = redact(item.title, ctx, public=public)
+    item.description = redact(item.description, ctx, public=public)
     item.tags = [redact(t, ctx, names=False) for t in item.tags]
     if isinstance(item.provenance.get("request"), str):
         item.provenance["request"] = redact(item.provenance["request"], ctx)
@@ -51,7 +54,7 @@ def seal(item: Item, media: Path | None, sources: list[Item], ctx: Context, *, c
     from .pipeline import finish, inherit_licence
 
     item.provenance["licence_reason"] = inherit_licence(item, sources).reason
-    redact_item(item, ctx)
+    redact_item(item, ctx, sources)
     return finish(item, media, script, sources, ctx, cover=cover, component=component, models=models, marked=marked)
 
 
