@@ -359,14 +359,17 @@ def is_heartbeat(out) -> bool:
 
 
 def run_until_storyboard(respond):
-    """Drive the chat handler as Gradio does until the creator's first stage shows; returns the generator and last box."""
+    """Drive the chat handler as Gradio does until the creator's first stage shows; returns the generator
+    and the box as the page shows it then (the last box sent: later steps leave it as it is)."""
     gen = respond({"text": "make me a video about rainy nights", "files": []}, "you", "s1", {}, [])
+    shown = None
     for out in gen:
         if is_heartbeat(out):
             continue
         history, _, box, _ = out
+        shown = shown if isinstance(box, dict) and box.get("__type__") == "update" else box
         if any(t.startswith("Writing the storyboard") for t in titles(history)):
-            return gen, box
+            return gen, shown
     raise AssertionError("the creator never started")
 
 
