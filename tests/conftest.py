@@ -16,6 +16,17 @@ from generec.config import ROOT, Settings  # noqa: E402
 REAL_DATA = Path(os.environ.get("GENEREC_DATA_DIR", ROOT / "data"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fitted_screen_of_the_built_corpus():
+    """Tests in fresh data dirs reuse the learned request screen the corpus build fitted (same key,
+    same model) instead of refitting it for minutes."""
+    from generec.fidelity import semantic
+
+    semantic.SHARED_CACHE = REAL_DATA / "fidelity"
+    yield
+    semantic.SHARED_CACHE = None
+
+
 @pytest.fixture
 def fast_settings(tmp_path) -> Settings:
     """Real code paths with model-free embedders, in a fresh data dir."""
