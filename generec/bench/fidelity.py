@@ -88,16 +88,9 @@ def spread(rows: list, limit: int | None) -> list:
 
 
 def decided_by(report) -> str:
-    """Which layer refused the request: "rules" or "learned" (a `layer` the check names itself
-    wins; otherwise a failed check carrying the learned verdict's details was the learned layer's),
-    or "allowed"."""
-    failed = [c for c in report.checks if c.status == "fail"]
-    if not failed:
-        return "allowed"
-    named = [getattr(c, "layer", None) or c.details.get("layer") for c in failed]
-    if any(named):
-        return str(next(n for n in named if n))
-    return "learned" if any(isinstance(c.details.get("learned"), dict) for c in failed) else "rules"
+    """Which layer's verdict stood, and which way: "refused by rules", "allowed by judge", ...
+    (`Report.decided_by`, set by the screen)."""
+    return f"{'allowed' if report.allowed else 'refused'} by {report.decided_by or 'rules'}"
 
 
 def _rate(k: int, n: int) -> dict:
@@ -151,11 +144,12 @@ def screening(settings: Settings, log, sets: str = "tune,sealed", limit: int | N
         per = {"harmful": [0, 0], "benign": [0, 0]}
         cats: dict = {}
         layers: dict = {}
-        held, ms, wrong = 0, [], []
+        held, ms, fast, judged, wrong = 0, [], [], [], []
         for r in rows:
             t = time.perf_counter()
             rep = screen_request(r["text"], ctx)
             ms.append((time.perf_counter() - t) * 1000)
+            (judged if rep.decided_by == "judge" else fast).append(ms[-1])   # the judge's own share and latency
             label, blocked = row_label(e["file"], r), not rep.allowed
             per[label][0] += blocked
             per[label][1] += 1
@@ -170,6 +164,9 @@ def screening(settings: Settings, log, sets: str = "tune,sealed", limit: int | N
         res = {"role": e["role"], "file": e["file"], "harmful": _rate(*per["harmful"]), "benign": _rate(*per["benign"]),
                "held": held, "decided_by": {k: round(v / len(rows), 4) for k, v in sorted(layers.items())} if rows else {},
                "latency_ms": {"p50": round(_quantile(ms, 0.5), 1), "p95": round(_quantile(ms, 0.95), 1), "n": len(ms)},
+               "rules_and_learned_ms": {"p50": round(_quantile(fast, 0.5), 1), "n": len(fast)},
+               "judge": {"share": round(len(judged) / len(rows), 4) if rows else 0.0, "p50_ms": round(_quantile(judged, 0.5), 1),
+                         "p95_ms": round(_quantile(judged, 0.95), 1), "n": len(judged)},
                "by_category": {c: _rate(k, n) for c, (k, n) in sorted(cats.items())}}
         if e["role"] != "sealed":
             res["wrong"] = wrong
