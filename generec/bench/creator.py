@@ -18,7 +18,6 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import time
 
 import numpy as np
@@ -30,14 +29,11 @@ PERSONAL = ["a video about the night sky", "something to watch about animals", "
 
 
 def _frames(path, times) -> list[Image.Image]:
-    from ..media import ffmpeg
+    """The frame at each of `times` (seconds), through the one frame reader."""
+    from ..media import probe, read_frames
 
-    out = []
-    for t in times:
-        raw = subprocess.run([ffmpeg(), "-loglevel", "error", "-ss", f"{t:.2f}", "-i", str(path), "-frames:v", "1", "-f", "rawvideo",
-                              "-pix_fmt", "rgb24", "-"], capture_output=True, check=True).stdout
-        out.append(Image.frombytes("RGB", (480, 854), raw))
-    return out
+    info = probe(path)
+    return [im for t in times for im in read_frames(path, n=1, start=t, length=0, info=info).images()]
 
 
 def shown_text(path, timeline, sources: list[str], image_model) -> str:
