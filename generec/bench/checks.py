@@ -3,7 +3,7 @@ fidelity checks said about each result.
 
 On a private copy of the data dir, a bench user (`checks-bench`, no likes) asks the chat's own
 edit tool (`app.tools.edit_item`, default settings, no instruction) for each op on each corpus
-video. Per op it counts results kept, refused by a check and held (a check could not run), and
+video (restyle, which has no default look, is asked for `--style`, vintage by default). Per op it counts results kept, refused by a check and held (a check could not run), and
 per check how often it failed or did not run; `--show` lists every such case with its reason,
 so each one can be looked at. Nothing is asserted; numbers are printed.
 """
@@ -25,7 +25,7 @@ from .app import copy_data_dir
 USER = "checks-bench"
 
 
-def sweep(settings: Settings, items: int | None, ops: list[str], log=print) -> dict:
+def sweep(settings: Settings, items: int | None, ops: list[str], style: str = "vintage", log=print) -> dict:
     from ..app import GeneRec
     from ..app.tools import edit_item
     from ..instructor.tools import Deps
@@ -40,7 +40,7 @@ def sweep(settings: Settings, items: int | None, ops: list[str], log=print) -> d
     for it in videos:
         for op in ops:
             t0 = time.perf_counter()
-            res = edit_item(deps, it.id, op, {"style": None, "query": None})
+            res = edit_item(deps, it.id, op, {"style": style if op == "restyle" else None, "query": None})   # restyle needs a look
             secs = time.perf_counter() - t0
             if res["status"] != "ok":
                 refused = res["message"].startswith("the fidelity checks refused")
@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="generec bench checks", description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, help="only the first N corpus videos (default: all)")
     ap.add_argument("--ops", default=",".join(OPS), help=f"comma-separated, from {', '.join(OPS)}")
+    ap.add_argument("--style", default="vintage", help="the look restyle is asked for (it has no default)")
     ap.add_argument("--show", action="store_true", help="list every refused, failed or held case with its reason")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="generec-checks-"))
     try:
         settings = src.with_(data_dir=copy_data_dir(src.data_dir, tmp / "data"))
-        rep = sweep(settings, args.items, [o.strip() for o in args.ops.split(",") if o.strip()], log=(lambda *a: None) if args.json else print)
+        rep = sweep(settings, args.items, [o.strip() for o in args.ops.split(",") if o.strip()], args.style, log=(lambda *a: None) if args.json else print)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if args.json:
