@@ -30,6 +30,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from generec.bench.fidelity import row_label
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ROOT / "assets" / "fidelity" / "sets"
@@ -202,23 +203,10 @@ def test_manifest_gives_every_set_one_role_and_true_counts():
         for key in ("name", "file", "source", "licence", "attribution", "rows", "harmful", "benign"):
             assert e.get(key) not in (None, ""), (e["name"], key)
         rows = read_rows(ROOT / e["file"])
-        labels = Counter(_label_of(e["file"], r) for r in rows)
+        labels = Counter(row_label(e["file"], r) for r in rows)
         assert (len(rows), labels["harmful"], labels["benign"]) == (e["rows"], e["harmful"], e["benign"]), (e["name"], labels)
     roles = {e["name"]: e["role"] for e in manifest}
     assert all(roles.get(n) == "sealed" for n in MUST_BE_SEALED), roles
-
-
-def _label_of(file: str, row: dict) -> str:
-    """harmful or benign: the sets say it in "label"; of the project's own files, redteam*/benign*
-    say it by name and policy_train.jsonl by a label that is "benign" or a harm category."""
-    if row.get("label") in ("harmful", "benign"):
-        return row["label"]
-    name = Path(file).name
-    if name.startswith("redteam"):
-        return "harmful"
-    if name.startswith("benign"):
-        return "benign"
-    return "benign" if row.get("label") == "benign" else "harmful"
 
 
 def test_sealed_rows_appear_nowhere_else():
