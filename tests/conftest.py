@@ -60,16 +60,6 @@ def video_factory(tmp_path):
     return _make
 
 
-def copy_db(src: Path, dst: Path) -> None:
-    """A consistent copy of a SQLite database, made by the store (backup API over its own
-    connection): a plain file copy can miss (or tear) what still sits in a live WAL while the
-    developer's app is running on it, and only the store may open the file."""
-    from generec.store import Store
-
-    with Store(f"sqlite:///{src}", migrate_now=False) as db:
-        db.backup_to(dst)
-
-
 @pytest.fixture(scope="session")
 def real_data_dir(tmp_path_factory) -> Path:
     """A private copy of the built corpus: the database (backup API), the index and the media as
@@ -77,15 +67,11 @@ def real_data_dir(tmp_path_factory) -> Path:
     model cache (read-only, large) is linked."""
     if not (REAL_DATA / "generec.db").exists():
         pytest.fail(f"no built corpus in {REAL_DATA}: run `make corpus` (make test does it first)")
-    d = tmp_path_factory.mktemp("realdata")
-    copy_db(REAL_DATA / "generec.db", d / "generec.db")
-    shutil.copytree(REAL_DATA / "index", d / "index")
+    from generec.bench.app import copy_data_dir
+
+    d = copy_data_dir(REAL_DATA, tmp_path_factory.mktemp("realdata"))
     if (REAL_DATA / "fidelity").exists():   # fitted request screen and frame hashes: keyed caches, minutes to rebuild
         shutil.copytree(REAL_DATA / "fidelity", d / "fidelity")
-    if (REAL_DATA / "media").exists():
-        shutil.copytree((REAL_DATA / "media").resolve(), d / "media")  # follows links: files, never symlinks
-    if (REAL_DATA / "models").exists():
-        (d / "models").symlink_to((REAL_DATA / "models").resolve())
     return d
 
 

@@ -19,6 +19,7 @@ Owns the policy categories (and which request check each one fails), fitting a c
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -143,6 +144,15 @@ def _embedder(ctx: Context):
     return emb if hasattr(emb, "encode_layers") else None
 
 
+@functools.lru_cache(maxsize=8)
+def _key(stamp: tuple, setup: str) -> str:
+    """The cache key of a fit: the training files' bytes and the setup. Read once per version of
+    the files (`stamp`: path, mtime, size), not on every screened request."""
+    digest = hashlib.sha256(b"".join(Path(path).read_bytes() for path, _, _ in stamp))
+    digest.update(setup.encode())
+    return digest.hexdigest()[:16]
+
+
 def model(ctx: Context, train: Path | list[Path] | None = None) -> dict | None:
     """The fitted screen for this embedder (None for the model-free `hash` embedder)."""
     emb = _embedder(ctx)
@@ -152,9 +162,8 @@ def model(ctx: Context, train: Path | list[Path] | None = None) -> dict | None:
     import sklearn
 
     files = [Path(train)] if isinstance(train, (str, Path)) else (train or train_files())
-    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files))
-    digest.update(f"{ctx.settings.embedder}|{FEATURES}|{sklearn.__version__}".encode())
-    key = digest.hexdigest()[:16]
+    stamp = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    key = _key(stamp, f"{ctx.settings.embedder}|{FEATURES}|{sklearn.__version__}")
     with _lock:
         if key not in _fitted:
             path = ctx.fidelity_dir / f"semantic-{key}.joblib"
