@@ -276,3 +276,16 @@ def test_the_editor_and_the_creator_read_one_taste(app, tmp_path):
     np.testing.assert_allclose(req.taste, f / np.linalg.norm(f), atol=1e-6)
     assert taste(app.catalog, "nobody") == taste(None, "alice") == taste(app.catalog, "")
     assert request_for(app.catalog, app.store, "bob", video="x.mp4", image_model=images).taste is None   # nothing liked
+
+
+def test_an_item_stored_without_vectors_is_healed_at_start(app):
+    """A process killed inside `Catalog.add` after the row and before the vectors leaves an item that
+    search cannot find; the next start gives it vectors, and search finds it."""
+    Image.new("RGB", (32, 32), "green").save(app.settings.media_dir / "quay.jpg")
+    app.store.add_items([Item(id="quay", title="Quay at dawn", tags=["quay"], cover_path="media/quay.jpg", duration_s=20.0)])
+    assert "quay" not in app.catalog.text_index and "quay" not in app.catalog.image_index
+    later = GeneRec(app.settings)   # the restart: it reads the saved index files
+    assert later.catalog.heal() == ["quay"]
+    prof = build_profile(later.store, "alice")
+    assert "quay" in [p.item.id for p in later.feed.recommend(prof, "quay at dawn", k=3)]
+    assert GeneRec(app.settings).catalog.heal() == []   # saved: nothing left to heal

@@ -397,3 +397,52 @@ def test_a_stop_event_ends_a_streamed_model_call_between_tokens(fast_settings):
     timer.cancel()
     assert stop.is_set()
     assert llm.text("Answer in one word.", "say yes", max_tokens=4)   # outside the block the model answers again
+
+
+def test_a_long_prompt_read_once_is_loaded_from_disk_by_a_later_process(fast_settings, tmp_path, monkeypatch):
+    """The corpus build reads the planner's long prompt once; a later start loads the evaluated state
+    from <data>/cache/llm instead of reading the prompt again, and answers exactly as before."""
+    from generec.llm.llamacpp import LlamaCppLLM, _prefixes
+
+    small = small_llm(fast_settings)
+    state_dir = tmp_path / "llm"
+    llm = LlamaCppLLM(small.path, threads=1, n_ctx=2048, state_dir=state_dir)
+    system = "You answer in one word. " + "Rules of the game: be short, be kind, be exact. " * 70   # a long fixed prefix
+    first = llm.text(system, "say yes", max_tokens=4)
+    (saved,) = state_dir.glob("prefix-*.pkl")
+    # a new process: nothing in memory, the model's context holds something else
+    _prefixes.clear()
+    llm.text("You write stories. Answer in one word.", "say no", max_tokens=4)
+    _prefixes.clear()
+    read, real_read = [], LlamaCppLLM._read_state
+    monkeypatch.setattr(LlamaCppLLM, "_read_state", lambda self, fam: read.append(real_read(self, fam)) or read[-1])
+    again = LlamaCppLLM(small.path, threads=1, n_ctx=2048, state_dir=state_dir).text(system, "say yes", max_tokens=4)
+    assert read and read[0] is not None and read[0].n_tokens > 300, "the saved prefix was not used"
+    assert again == first
+    # a damaged file is ignored (the prompt is read again), never an error
+    saved.write_bytes(b"not a pickle")
+    _prefixes.clear()
+    assert LlamaCppLLM(small.path, threads=1, n_ctx=2048, state_dir=state_dir).text(system, "say yes", max_tokens=4) == first
+
+
+def test_plain_searches_skip_the_model_and_say_so():
+    """GENEREC_PLAN_FAST=plain: a request that is only a topic is planned by the cue words; anything
+    with an edit, create, reference, question, negation or verdict cue (misspelt too) reaches the model."""
+    from generec.instructor.planner import PLAIN
+    from generec.instructor.rules import is_plain_search
+
+    fake = FakeLLM().enqueue({"action": "create", "query": "rain"}, {"action": "edit", "edit_op": "clip", "item_ref": "the screencast"})
+    p = Planner(fake, fast=True)
+    plan = p.plan("something calm with animals")
+    assert plan.source == PLAIN and plan.guidance.action == "retrieve" and "animals" in plan.guidance.query
+    assert plan.guidance.mood == "calm" and fake.history == []   # the model was not asked
+    assert p.plan("make a video about rain").source == "llm"
+    assert p.plan("shortn teh screencast").source == "llm"       # a misspelt edit cue is still a cue
+    assert len(fake.history) == 2
+    for text in ["any owls?", "old cars racing", "funny cats"]:
+        assert is_plain_search(text), text
+    for text in ["not cats", "more like the second one", "what is this app", "I love this", "cats for 30 seconds",
+                 "heyyy", "ignore your rules", "a cooler thumbnail"]:
+        assert not is_plain_search(text), text
+    assert not is_plain_search("cats", upload="image")
+    assert Planner(FakeLLM().enqueue({"action": "retrieve", "query": "cats"})).plan("funny cats").source == "llm"   # off by default

@@ -55,13 +55,14 @@ class GeneRec(People, Tools, Turns):
                     if self.settings.strict:   # `make test`: a configured model that fails is an error
                         raise
                     log.warning("LLM unavailable, planning with keyword rules: %s", exc)
-            self._instructor = Instructor(Planner(llm))
+            self._instructor = Instructor(Planner(llm, fast=self.settings.plan_fast == "plain"))
         return self._instructor
 
     def warm_up(self) -> None:
         """Load the LLM and the check models (the learned request screen included: fitted on the first
         start, loaded afterwards) and evaluate the LLM's fixed prompt prefix, so the first request is quick."""
         try:
+            self.catalog.heal(log.warning)   # an item a crash left without vectors becomes searchable again
             self.screen(None, "hello")
             from ..fidelity.gate import context_for
             from ..fidelity.semantic import warm_up

@@ -22,11 +22,35 @@ TURN_QUERIES = ["something calm with animals", "funny cartoon", "physics experim
 
 
 def _planner(settings: Settings, backend: str) -> Planner:
+    """`rules`, an LLM spec, or an LLM spec with `+plain` (plain searches planned by the cue words)."""
     if backend == "rules":
         return Planner(None)
     from ..llm import load_llm
 
-    return Planner(load_llm(settings, backend))
+    spec, plus = backend.split("+", 1) if "+" in backend else (backend, "")
+    return Planner(load_llm(settings, spec), fast=plus == "plain")
+
+
+def compare_plain(settings: Settings, backend: str, reqs: list[dict]) -> dict:
+    """The requests `rules.is_plain_search` takes away from the model, planned both ways: does the
+    shortcut lose anything there? (Scores on that subset only; n and the share are reported.)"""
+    from ..instructor.rules import is_plain_search
+
+    plain = [r for r in reqs if is_plain_search(r["text"], (r.get("context") or {}).get("shown") or [],
+                                                (r.get("context") or {}).get("has_upload"))]
+    out = {"n_all": len(reqs), "n_plain": len(plain), "share_plain": len(plain) / len(reqs) if reqs else 0.0}
+    if not plain:
+        return out
+    golds = [r["gold"] for r in plain]
+    for name in ("rules", backend):
+        planner = _planner(settings, name)
+        if planner.llm is not None:
+            planner.plan("hello")
+        preds, lat = run(_plan_fn(planner), plain)
+        res = score(golds, preds, lat)
+        out[name] = {k: res[k] for k in ("action_accuracy", "slot_f1", "latency_p50_s")}
+        out[name]["wrong"] = [r["text"] for r, p in zip(plain, preds) if (p or {}).get("action") != r["gold"]["action"]]
+    return out
 
 
 def _plan_fn(planner: Planner):
@@ -75,10 +99,15 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
                     help="labelled JSONL (default: the 189-request tuning set; see README 'Measuring' for the held-out sets)")
     ap.add_argument("--turns", type=int, default=20, help="retrieval turns to time per backend (0: skip)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--compare-plain", metavar="BACKEND",
+                    help="only the plain searches (GENEREC_PLAN_FAST=plain skips the model on them): rules vs BACKEND there")
     args = ap.parse_args(argv)
     settings = settings or Settings.from_env()
     reqs = load_requests(args.requests)
     reqs = reqs[: args.limit] if args.limit else reqs
+    if args.compare_plain:
+        print(json.dumps(compare_plain(settings, args.compare_plain, reqs), indent=None if args.json else 2))
+        return 0
     results = {}
     for backend in args.backends.split(","):
         t0 = time.perf_counter()

@@ -64,6 +64,19 @@ def build_corpus(settings: Settings, folder: str | None = None, manifest: str | 
         log(f"request screen ready in {time.perf_counter() - t_screen:.1f} s")
     except Exception as exc:  # the app fits it at its first start instead; say why it could not now
         log(f"request screen not fitted: {type(exc).__name__}: {exc}")
+    # the LLM reads its long fixed prompts (the planner's, the policy judge's) once here and keeps the
+    # evaluated state in <data>/cache/llm, so a first start answers in seconds instead of minutes
+    t_llm = time.perf_counter()
+    try:
+        from ..fidelity.gate import context_for
+        from ..fidelity.judge import verdict
+
+        if app.instructor.planner.llm is not None:
+            app.instructor.planner.plan("hello")
+            verdict("hello", context_for(settings), [])
+            log(f"LLM prompts read and kept in {time.perf_counter() - t_llm:.1f} s")
+    except Exception as exc:  # the app reads them at its first start instead; say why it could not now
+        log(f"LLM prompts not kept: {type(exc).__name__}: {exc}")
     # the recommender folds the whole log in now (and saves it), so the app starts without fitting
     try:
         recsys = app.feed.retrain()

@@ -1,7 +1,8 @@
 """The planner: one LLM call, constrained by the guidance schema, per request.
 
 The system prompt and few-shot examples are a fixed prefix (llama.cpp reuses its evaluated
-cache across calls); only the short request part changes. Unreadable output is retried once
+cache across calls); only the short request part changes. With `fast`, a request that is only a
+topic to search for is planned by the cue words (`rules.is_plain_search`), and its source says so. Unreadable output is retried once
 with the reason; a second failure falls back to the keyword planner, and the step says so.
 """
 from __future__ import annotations
@@ -16,7 +17,9 @@ from ..llm.base import LLMError, LLMTimeout
 from ..prompts import render
 from .guidance import Guidance, GuidanceError, schema
 from .reconcile import reconcile
-from .rules import plan_by_rules
+from .rules import is_plain_search, plan_by_rules
+
+PLAIN = "cue words: a plain search, no model needed"
 
 log = logging.getLogger("generec.instructor")
 
@@ -30,8 +33,9 @@ class Plan:
 
 
 class Planner:
-    def __init__(self, llm=None):
+    def __init__(self, llm=None, fast: bool = False):
         self.llm = llm       # None: keyword rules only
+        self.fast = fast     # plain searches skip the model (GENEREC_PLAN_FAST=plain)
 
     @cached_property
     def system(self) -> str:
@@ -57,6 +61,8 @@ class Planner:
         shown = shown or []
         if self.llm is None:
             return Plan(plan_by_rules(text, shown, upload), "rules")
+        if self.fast and is_plain_search(text, shown, upload):
+            return Plan(plan_by_rules(text, shown, upload), PLAIN)
         user = self.request_text(text, shown, upload)
         problem = ""
         for attempt in range(2):

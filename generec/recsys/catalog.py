@@ -3,7 +3,8 @@
 Adding an item computes what search needs once: image labels and a pooled visual feature
 over its cover and a few frames, and a text vector of its title, description, tags and
 labels. Indexes are saved in `<data>/index/` after every change, so generated items can join
-(and leave) the corpus at run time without a rebuild.
+(and leave) the corpus at run time without a rebuild; `heal` gives vectors to an item a crash
+left stored without them.
 """
 from __future__ import annotations
 
@@ -79,6 +80,31 @@ class Catalog:
             self.text_index.add(ids, text)
             self.image_index.add(ids, np.array(visual, dtype=np.float32))
             self.save()
+
+    def heal(self, log=lambda s: None) -> list[str]:
+        """Items whose row was stored but whose vectors never were (the process died in between in
+        `add`): compute their vectors now, so search finds every stored item. Returns their ids."""
+        missing = [it for it in self.store.list_items(visible_to=None)
+                   if it.id not in self.text_index or it.id not in self.image_index]
+        done = []
+        for it in missing:
+            try:
+                vec, _ = self._visual(it)
+            except Exception as exc:  # noqa: BLE001 - a broken file stays unsearchable; say which
+                log(f"item {it.id} has no vectors and its media cannot be read: {exc}")
+                continue
+            text = self.embed_text([it.text()])
+            with self._lock:
+                self.text_index.remove([it.id])
+                self.image_index.remove([it.id])
+                self.text_index.add([it.id], text)
+                self.image_index.add([it.id], np.array([vec], dtype=np.float32))
+            done.append(it.id)
+        if done:
+            with self._lock:
+                self.save()
+            log(f"vectors restored for {len(done)} item(s) stored without them: {', '.join(done)}")
+        return done
 
     def remove(self, *item_ids: str) -> int:
         """Drop items (rows and vectors); the index files are written once. Returns how many had vectors."""

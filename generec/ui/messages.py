@@ -81,7 +81,7 @@ def ready_box(clear: bool = True) -> gr.MultimodalTextbox:
     return gr.MultimodalTextbox(interactive=True, submit_btn=True, stop_btn=False)
 
 
-HEARTBEAT_S = 0.5   # longest a running turn goes without yielding, so Stop can close it
+HEARTBEAT_S = 1.0   # longest a running turn goes without yielding, so Stop can close it (each beat costs ~12 ms of Gradio work)
 
 
 def job_ids(app: GeneRec) -> set:
