@@ -429,7 +429,7 @@ def test_plain_searches_skip_the_model_and_say_so():
     """GENEREC_PLAN_FAST=plain: a request that is only a topic is planned by the cue words; anything
     with an edit, create, reference, question, negation or verdict cue (misspelt too) reaches the model."""
     from generec.instructor.planner import PLAIN
-    from generec.instructor.rules import is_plain_search
+    from generec.instructor.rules import is_plain_search, vocabulary
 
     fake = FakeLLM().enqueue({"action": "create", "query": "rain"}, {"action": "edit", "edit_op": "clip", "item_ref": "the screencast"})
     p = Planner(fake, fast=True)
@@ -445,4 +445,7 @@ def test_plain_searches_skip_the_model_and_say_so():
                  "heyyy", "ignore your rules", "a cooler thumbnail"]:
         assert not is_plain_search(text), text
     assert not is_plain_search("cats", upload="image")
+    known = vocabulary(["Kites at the beach. Tags: beach, kite."])   # given the corpus's words, unknown ones go to the model
+    assert is_plain_search("kites at the beach", known=known) and is_plain_search("calm kite", known=known)
+    assert not is_plain_search("lol nice", known=known) and not is_plain_search("gen a vid about kites", known=known)
     assert Planner(FakeLLM().enqueue({"action": "retrieve", "query": "cats"})).plan("funny cats").source == "llm"   # off by default

@@ -11,6 +11,7 @@ import threading
 
 from ..config import Settings
 from ..instructor.planner import Planner
+from ..instructor.rules import known_words
 from ..instructor.turn import Instructor
 from ..limits import Limits
 from ..llm import LLMUnavailable, load_llm
@@ -55,7 +56,9 @@ class GeneRec(People, Tools, Turns):
                     if self.settings.strict:   # `make test`: a configured model that fails is an error
                         raise
                     log.warning("LLM unavailable, planning with keyword rules: %s", exc)
-            self._instructor = Instructor(Planner(llm, fast=self.settings.plan_fast == "plain"))
+            fast = llm is not None and self.settings.plan_fast == "plain"
+            known = known_words(self.store) if fast else None
+            self._instructor = Instructor(Planner(llm, fast=fast, known=known))
         return self._instructor
 
     def warm_up(self) -> None:

@@ -32,12 +32,16 @@ def _planner(settings: Settings, backend: str) -> Planner:
 
 
 def compare_plain(settings: Settings, backend: str, reqs: list[dict]) -> dict:
-    """The requests `rules.is_plain_search` takes away from the model, planned both ways: does the
-    shortcut lose anything there? (Scores on that subset only; n and the share are reported.)"""
-    from ..instructor.rules import is_plain_search
+    """The requests `rules.is_plain_search` takes away from the model (given the built corpus's words,
+    as in the app), planned both ways: does the shortcut lose anything there? (Scores on that subset
+    only; n and the share are reported.)"""
+    from ..instructor.rules import is_plain_search, known_words
+    from ..store import Store
 
+    with Store(settings.db_url, migrate_now=False) as db:
+        known = known_words(db)
     plain = [r for r in reqs if is_plain_search(r["text"], (r.get("context") or {}).get("shown") or [],
-                                                (r.get("context") or {}).get("has_upload"))]
+                                                (r.get("context") or {}).get("has_upload"), known)]
     out = {"n_all": len(reqs), "n_plain": len(plain), "share_plain": len(plain) / len(reqs) if reqs else 0.0}
     if not plain:
         return out

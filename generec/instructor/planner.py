@@ -33,9 +33,10 @@ class Plan:
 
 
 class Planner:
-    def __init__(self, llm=None, fast: bool = False):
+    def __init__(self, llm=None, fast: bool = False, known: frozenset[str] | None = None):
         self.llm = llm       # None: keyword rules only
         self.fast = fast     # plain searches skip the model (GENEREC_PLAN_FAST=plain)
+        self.known = known   # the corpus's words (rules.vocabulary): a plain search uses only these
 
     @cached_property
     def system(self) -> str:
@@ -61,7 +62,7 @@ class Planner:
         shown = shown or []
         if self.llm is None:
             return Plan(plan_by_rules(text, shown, upload), "rules")
-        if self.fast and is_plain_search(text, shown, upload):
+        if self.fast and is_plain_search(text, shown, upload, self.known):
             return Plan(plan_by_rules(text, shown, upload), PLAIN)
         user = self.request_text(text, shown, upload)
         problem = ""
