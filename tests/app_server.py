@@ -113,15 +113,17 @@ class InProcessApp:
 
 
 class SubprocessApp:
-    """`python app.py` on a free port against data_dir; `.ready_s` is start-to-first-HTTP-200."""
+    """`python app.py` on a free port against data_dir; `.ready_s` is start-to-first-HTTP-200.
+    `env`: more variables for the app's environment (None removes one)."""
 
     def __init__(self, data_dir: Path, port: int | None = None, threads: int = 1, log_path: Path | None = None,
-                 ready_timeout_s: float = 180.0):
+                 ready_timeout_s: float = 180.0, env: dict[str, str | None] | None = None):
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.threads = threads
         self.log_path = log_path
         self.ready_timeout_s = ready_timeout_s
+        self.env = env or {}
         self.proc: subprocess.Popen | None = None
         self.url = f"http://127.0.0.1:{self.port}/"
         self.ready_s: float | None = None
@@ -130,8 +132,13 @@ class SubprocessApp:
     def start(self) -> "SubprocessApp":
         self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=str(ROOT),
-                                     env=app_env(self.data_dir, self.port, self.threads),
+        env = app_env(self.data_dir, self.port, self.threads)
+        for k, v in self.env.items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = v
+        self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=str(ROOT), env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         ok = wait_http_ok(self.url, self.ready_timeout_s, alive=lambda: self.proc.poll() is None)
         if not ok:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -92,6 +93,8 @@ def account_of(request, mode: str) -> str:
         try:
             info = raw.session.get("oauth_info") or {}
         except (AssertionError, AttributeError):   # no session middleware: OAuth is not on
+            info = {}
+        if (info.get("expires_at") or float("inf")) < time.time():   # as Gradio does: an expired sign-in is none
             info = {}
         user = _hf_account((info.get("userinfo") or {}).get("preferred_username"))
     if not user:
