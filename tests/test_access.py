@@ -460,7 +460,12 @@ def test_hugging_face_sign_in_names_the_account_from_the_oauth_session():
         def __init__(self, session):
             self.session = session
 
-    assert account_of(Raw({"oauth_info": {"userinfo": {"preferred_username": "Some.Body-42"}}}), "hf") == "some_body_42"
+    mine = account_of(Raw({"oauth_info": {"userinfo": {"preferred_username": "Some.Body-42", "sub": "6501a0"}}}), "hf")
+    assert mine.startswith("some_body_42_") and len(mine) <= 20
+    other = account_of(Raw({"oauth_info": {"userinfo": {"preferred_username": "some-body.42", "sub": "6501a1"}}}), "hf")
+    assert other.startswith("some_body_42_") and other != mine   # names that shorten alike: two accounts
+    with pytest.raises(AccessError, match="Sign in"):   # no stable id, no account
+        account_of(Raw({"oauth_info": {"userinfo": {"preferred_username": "Some.Body-42"}}}), "hf")
     with pytest.raises(AccessError, match="Sign in"):
         account_of(Raw({}), "hf")
     assert account_of(None, "local") == "owner"

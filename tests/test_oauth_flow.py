@@ -35,6 +35,7 @@ import httpx
 import pytest
 
 from app_server import SubprocessApp
+from generec.ui.access import hf_account
 
 pytestmark = pytest.mark.timeout(300, func_only=True)
 
@@ -44,6 +45,10 @@ OTHER = {"sub": "6501a0c0ffee000000000077", "preferred_username": "Other.Person"
          "picture": "https://cdn.example/avatars/other.png", "profile": "https://huggingface.co/Other.Person"}
 SHORT = {"sub": "6501a0c0ffee000000000099", "preferred_username": "Short.Lived", "name": "Short Lived",
          "picture": "https://cdn.example/avatars/short.png", "profile": "https://huggingface.co/Short.Lived"}
+
+
+SB = hf_account(SOME_BODY["preferred_username"], SOME_BODY["sub"])   # the GeneRec account each one signs in as
+OTHER_ACCOUNT = hf_account(OTHER["preferred_username"], OTHER["sub"])
 
 
 # -- the provider ------------------------------------------------------------------------------------
@@ -298,7 +303,7 @@ def gradio_client(url: str, cookie: str | None):
 
 # -- the Space -----------------------------------------------------------------------------------------
 def small_space_data(data: Path) -> None:
-    """Two public videos and one private video of some_body_42's, with real files and vectors."""
+    """Two public videos and one private video of Some.Body-42's, with real files and vectors."""
     from PIL import Image
 
     from conftest import make_video
@@ -312,12 +317,12 @@ def small_space_data(data: Path) -> None:
         make_video(media / f"{name}.mp4", [colour])
         Image.new("RGB", (64, 64), colour).save(media / f"{name}.jpg")
     make_video(media / "created" / "sb-made.mp4", ["red"])
-    app.store.upsert_user(User(name="some_body_42", display="some_body_42"))   # made the video on an earlier visit
+    app.store.upsert_user(User(name=SB, display=SB))   # made the video on an earlier visit
     app.catalog.add([Item(id="dog-park", title="Dog playing in the park", tags=["animals", "dog"], media_path="media/dog.mp4",
                           cover_path="media/dog.jpg", duration_s=1.0),
                      Item(id="blue-sea", title="Blue sea waves", tags=["sea", "calm"], media_path="media/sea.mp4",
                           cover_path="media/sea.jpg", duration_s=1.0),
-                     Item(id="sb-made", title="Some Body's private video", origin="ai_created", owner="some_body_42",
+                     Item(id="sb-made", title="Some Body's private video", origin="ai_created", owner=SB,
                           visibility="private", media_path="media/created/sb-made.mp4", duration_s=1.0)])
     app.store.close()
 
@@ -426,7 +431,7 @@ def test_the_oauth_flow_signs_some_body_in(space, browsers):
     # 4. signed in: the app knows the account
     r = b.export()
     assert r.status_code == 200, r.text
-    assert r.json()["account"] == "some_body_42" and 'filename="generec-some_body_42.json"' in r.headers["content-disposition"]
+    assert r.json()["account"] == SB and f'filename="generec-{SB}.json"' in r.headers["content-disposition"]
     assert b.app.get("media/sb-made").status_code == 200        # their own private video
     assert b.app.get("media/dog-park").status_code == 200
 
@@ -451,9 +456,9 @@ def test_calls_through_the_api_are_recorded_under_the_account(space, browsers):
         assert out["kind"] == "like" and out["item_id"] == "dog-park"
         chat = client.predict({"text": "calm sea waves", "files": []}, "you", api_name="/chat")
         assert "Sign in" not in json.dumps(chat)
-    assert ("dog-park", "like") in db_rows(db, "select item_id, kind from interactions where user='some_body_42'")
-    assert db_rows(db, "select count(*) from messages where user='some_body_42'")[0][0] >= 2   # the question and the answer
-    assert db_rows(db, "select count(*) from users where name='some_body_42'")[0][0] == 1
+    assert ("dog-park", "like") in db_rows(db, f"select item_id, kind from interactions where user='{SB}'")
+    assert db_rows(db, f"select count(*) from messages where user='{SB}'")[0][0] >= 2   # the question and the answer
+    assert db_rows(db, f"select count(*) from users where name='{SB}'")[0][0] == 1
     mine = b.export().json()
     assert any(r["item_id"] == "dog-park" and r["kind"] == "like" for r in mine["interactions"])
     assert {i["id"] for i in mine["items"]} == {"sb-made"}
@@ -469,22 +474,22 @@ def test_another_person_sees_only_their_own(space, browsers):
     r = other.export()
     assert r.status_code == 200
     theirs = r.json()
-    assert theirs["account"] == "other_person" and theirs["items"] == []
+    assert theirs["account"] == OTHER_ACCOUNT and theirs["items"] == []
     assert "some_body" not in json.dumps(theirs)
     assert other.app.get("media/sb-made").status_code == 404          # not theirs: looks like nothing
     assert other.app.get("media/sb-made/cover").status_code == 404
     assert other.app.get("media/dog-park").status_code == 200
     db = space["db"]
-    before = db_rows(db, "select count(*) from interactions where user like 'some_body_42%'")
+    before = db_rows(db, f"select count(*) from interactions where user like '{SB}%'")
     with gradio_client(space["url"], other.session_cookie) as c:
-        for args in (("sb-made", "like", None, None), ("dog-park", "like", None, "some_body_42")):
+        for args in (("sb-made", "like", None, None), ("dog-park", "like", None, SB)):
             with pytest.raises(Exception):
                 c.predict(*args, api_name="/feedback")
-        msg, _ = c.predict("some_body_42", "sb-made", api_name="/publish")
+        msg, _ = c.predict(SB, "sb-made", api_name="/publish")
         assert "now public" not in msg
-    assert db_rows(db, "select count(*) from interactions where user like 'some_body_42%'") == before
+    assert db_rows(db, f"select count(*) from interactions where user like '{SB}%'") == before
     assert db_rows(db, "select visibility from items where id='sb-made'") == [("private",)]
-    assert sb.export().json()["account"] == "some_body_42"
+    assert sb.export().json()["account"] == SB
 
 
 def test_a_forged_or_tampered_session_signs_nobody_in(space, browsers):
@@ -498,7 +503,7 @@ def test_a_forged_or_tampered_session_signs_nobody_in(space, browsers):
     def export_with(cookie: str) -> httpx.Response:
         return httpx.get(space["url"] + "me/export", headers={"Cookie": f"session={cookie}"}, timeout=30)
 
-    assert export_with(good).json()["account"] == "other_person"
+    assert export_with(good).json()["account"] == OTHER_ACCOUNT
     # Other.Person's signature on Some.Body's name
     data, ts, sig = good.rsplit(".", 2)
     swapped = base64.b64encode(json.dumps(as_some_body).encode()).decode()
@@ -511,7 +516,7 @@ def test_a_forged_or_tampered_session_signs_nobody_in(space, browsers):
     # the same cookie made with the server's key is taken: the refusals above are the signature's doing
     # (and the client secret is all that guards sign-ins: Gradio derives the session key from it)
     server_key = hashlib.sha256((space["secret"] + "-v4").encode()).hexdigest()
-    assert export_with(signed_session(as_some_body, server_key)).json()["account"] == "some_body_42"
+    assert export_with(signed_session(as_some_body, server_key)).json()["account"] == SB
     with gradio_client(space["url"], signed_session(as_some_body, secrets.token_hex(32))) as c:
         with pytest.raises(Exception, match="Sign in first"):
             c.predict("dog-park", "like", None, None, api_name="/feedback")
@@ -583,14 +588,11 @@ def test_a_sign_in_ends_when_its_token_expires(space, browsers):
     space["provider"].lifetimes[SHORT["sub"]] = 2
     b = browsers(SHORT)
     b.sign_in()
-    assert b.export().json()["account"] == "short_lived"
+    assert b.export().json()["account"] == hf_account(SHORT["preferred_username"], SHORT["sub"])
     time.sleep(3.0)
     assert b.export().status_code == 401
 
 
-@pytest.mark.xfail(strict=True, reason="the account is the user name lower-cased, with every other character than "
-                   "a-z0-9_ turned into '_' and cut at 20 characters, so different Hugging Face users can land on one "
-                   "account (and read each other's private videos); keying it on the ID token's `sub` would not")
 @pytest.mark.parametrize("first,second", [("Some.Body-42", "some-body.42"),
                                           ("Maximilian-Hoffmann-Research", "Maximilian-Hoffmann-Photos")])
 def test_two_hugging_face_users_never_share_an_account(space, browsers, first, second):

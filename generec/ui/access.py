@@ -14,6 +14,7 @@ items only to the account that owns them; everything else answers 404, whatever 
 from __future__ import annotations
 
 import json
+import hashlib
 import os
 import re
 import time
@@ -66,11 +67,14 @@ def launch_options(app, settings) -> dict:
     return opts
 
 
-def _hf_account(name: str | None) -> str | None:
-    if not name:
+def hf_account(name: str | None, sub: str | None) -> str | None:
+    """The account of a Hugging Face user: their name, shortened to what an account name allows, and
+    6 hex digits of their stable id (`sub`), so two users whose names shorten alike ("Some.Body-42",
+    "some-body.42") never share one. No `sub`, no account."""
+    if not sub:
         return None
-    n = re.sub(r"[^a-z0-9_]", "_", name.lower())[:20].strip("_") or "user"
-    return n
+    n = re.sub(r"[^a-z0-9_]", "_", (name or "user").lower())[:13].strip("_") or "user"
+    return f"{n}_{hashlib.sha256(str(sub).encode()).hexdigest()[:6]}"
 
 
 def account_of(request, mode: str) -> str:
@@ -96,7 +100,8 @@ def account_of(request, mode: str) -> str:
             info = {}
         if (info.get("expires_at") or float("inf")) < time.time():   # as Gradio does: an expired sign-in is none
             info = {}
-        user = _hf_account((info.get("userinfo") or {}).get("preferred_username"))
+        who = info.get("userinfo") or {}
+        user = hf_account(who.get("preferred_username"), who.get("sub"))
     if not user:
         raise AccessError("Sign in first: this GeneRec is shared, so it needs to know who you are.")
     return str(user)
