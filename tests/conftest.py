@@ -72,6 +72,8 @@ def real_data_dir(tmp_path_factory) -> Path:
     d = copy_data_dir(REAL_DATA, tmp_path_factory.mktemp("realdata"))
     if (REAL_DATA / "fidelity").exists():   # fitted request screen and frame hashes: keyed caches, minutes to rebuild
         shutil.copytree(REAL_DATA / "fidelity", d / "fidelity")
+    if (REAL_DATA / "cache" / "llm").exists():   # the LLM's evaluated long prompts (written once, never changed): linked
+        shutil.copytree(REAL_DATA / "cache" / "llm", d / "cache" / "llm", copy_function=os.link)
     return d
 
 
