@@ -1,5 +1,9 @@
 """Fair shares: per-account limits on turns and creations, and a bounded number of turns in flight.
 
+Player reports (`/signals`) are bounded too, for every account (the local owner included, since a
+real player never comes near): a number a minute, and watch seconds a minute (a person watches a
+few videos at once at most, each at most in real time).
+
 Nothing here waits: a request over a limit is answered at once with what to do ("wait 20 s",
 "busy, try again in about 15 s"), never left hanging. The estimate of the wait comes from
 the turns actually served (a moving average of their length).
@@ -12,6 +16,10 @@ import time
 from collections import defaultdict, deque
 
 
+SIGNALS_PER_MINUTE = 120     # player reports one account may send a minute (a player sends a few)
+WATCH_S_PER_MINUTE = 180.0   # watch seconds one account may report a minute (three videos playing at once)
+
+
 class Limits:
     def __init__(self, turns_per_minute: int, creations_per_hour: int, max_waiting: int, workers: int = 1):
         self.turns_per_minute, self.creations_per_hour = turns_per_minute, creations_per_hour
@@ -21,6 +29,8 @@ class Limits:
         self.turn_s = 3.0            # moving average of a turn's length, seconds
         self._turns: dict[str, deque] = defaultdict(deque)
         self._made: dict[str, deque] = defaultdict(deque)
+        self._signals: dict[str, deque] = defaultdict(deque)
+        self._watched: dict[str, deque] = defaultdict(deque)   # (time, seconds) of the watch reports
         self._lock = threading.Lock()
 
     @classmethod
@@ -67,3 +77,26 @@ class Limits:
                         f"the next one is possible in about {wait} min (finding existing videos still works)")
             q.append(now)
         return None
+
+    def start_signal(self, account: str) -> str | None:
+        """Admit one player report from this account, or say why not (a flood, not a player)."""
+        now = time.monotonic()
+        with self._lock:
+            q = self._recent(self._signals[account], 60.0, now)
+            if len(q) >= SIGNALS_PER_MINUTE:
+                return f"too many player reports: at most {SIGNALS_PER_MINUTE} a minute"
+            q.append(now)
+        return None
+
+    def watch_budget(self, account: str, seconds: float) -> float:
+        """How many of `seconds` of reported watching fit this account's last minute (booked now)."""
+        now = time.monotonic()
+        with self._lock:
+            q = self._watched[account]
+            while q and q[0][0] <= now - 60.0:
+                q.popleft()
+            room = max(0.0, WATCH_S_PER_MINUTE - sum(s for _, s in q))
+            take = min(max(0.0, seconds), room)
+            if take > 0:
+                q.append((now, take))
+        return take

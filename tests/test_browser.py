@@ -217,6 +217,60 @@ def test_watch_like_and_dislike_in_the_browser(web, store):
         assert web.outside == [], web.outside
 
 
+def test_the_player_reports_watch_time_completion_and_skips(web, store):
+    """Play the first video for about 3 s and pause: a `watch` row of about 3 s. Play a short one
+    to its end: the watch rows reach its length (the player said `complete`). Send the next
+    message without playing the rest: they are stored as skipped. All under the profile in use."""
+    import json
+
+    page = web.page
+    name = f"sig{uuid.uuid4().hex[:6]}"
+    reports = []
+    page.on("request", lambda r: reports.append(json.loads(r.post_data)) if r.url.endswith("/signals") and r.method == "POST" else None)
+    with screenshot_on_failure(web):
+        create_profile(page, name)
+        me = f"owner--{name}"
+        t0 = time.time() - 1
+        send(page, "abstract music visualizers", expect_videos=1)   # clips of 5.6-22 s: long enough to watch 3 s of
+        rows = item_rows(page)
+        assert len(rows) >= 3, page.inner_text("#chat")
+        items = [item_of(r, store) for r in rows]
+        page.wait_for_function("() => window.generecPlayer && [...document.querySelectorAll('#chat video')].every(v => v.readyState >= 1)",
+                               timeout=30_000)
+
+        # the first video, about 3 s, then paused (played from the start: a long one is cut short)
+        first, row = items[0], rows[0]
+        assert first.duration_s > 4.0, f"the first answer's first video is only {first.duration_s} s long"
+        row.evaluate("async row => { const v = row.querySelector('video'); v.muted = true; await v.play(); }")
+        page.wait_for_function("el => el.querySelector('video').currentTime >= 3.0", arg=row.element_handle(), timeout=30_000, polling=50)
+        at_pause = row.evaluate("row => { const v = row.querySelector('video'); v.pause(); return v.currentTime; }")
+        watched = poll(lambda: store.interactions(user=me, kinds=["watch"], item_id=first.id, since=t0))
+        assert len(watched) == 1, watched
+        assert watched[0].value == pytest.approx(3.0, abs=1.5) and watched[0].value == pytest.approx(at_pause, abs=0.5), (watched, at_pause)
+        assert len(store.interactions(user=me, kinds=["play"], item_id=first.id, since=t0)) == 1
+
+        # a short one, to its end (sped up when it is long, so the test stays short)
+        j = min(range(1, len(items)), key=lambda k: items[k].duration_s)
+        short = items[j]
+        rate = max(1.0, short.duration_s / 8.0)
+        rows[j].evaluate("async (row, rate) => { const v = row.querySelector('video'); v.muted = true; v.playbackRate = rate; await v.play(); }", rate)
+        page.wait_for_function("el => el.querySelector('video').ended", arg=rows[j].element_handle(), timeout=60_000)
+        total = lambda: sum(e.value for e in store.interactions(user=me, kinds=["watch"], item_id=short.id, since=t0))  # noqa: E731
+        assert poll(lambda: total() >= short.duration_s - 1.5), (total(), short.duration_s)
+        assert total() <= short.duration_s + 2.0
+        page.wait_for_timeout(200)   # lets playwright hand over the request events seen meanwhile
+        assert [r["kind"] for r in reports if r["item_id"] == short.id][-1] == "complete", reports
+        assert not [r for r in reports if set(r) - {"item_id", "kind", "seconds"}]   # the page names no user
+
+        # the next message: the others were never played, so they are skipped; the played ones are not
+        others = [it.id for k, it in enumerate(items) if k not in (0, j)]
+        send(page, "blupi cartoons", expect_videos=1)
+        skipped = [e.item_id for e in store.interactions(user=me, kinds=["skip"], since=t0)]
+        assert sorted(skipped) == sorted(others), (skipped, others)
+        assert not store.interactions(user="owner", kinds=["play", "watch", "skip"], since=t0)   # not the owner's own profile
+        assert web.outside == [], web.outside
+
+
 def test_picture_upload_finds_videos(web, store):
     # with words here; a picture alone is test_app_client's test_picture_alone_finds_videos
     page = web.page

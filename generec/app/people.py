@@ -1,21 +1,105 @@
 """Profiles and what people tell GeneRec about items: who a name is, their profile summary,
-feedback, publishing their own AI-made items, the real-only switch, and the personas.
+feedback, player signals and skips, publishing their own AI-made items, the real-only switch, and the personas.
 
-A mixin of `GeneRec` (it uses `self.store`, `self.catalog`, `self.settings`). Persona histories
+Player signals (`player_signal`) come from the chat's video player through `/signals`: a `play`,
+a `watch` of the seconds actually watched, and `complete` (the last stretch, when the video
+reached its end). They are stored as the existing kinds, `play` and `watch`, and weighed where
+every event is (`recsys.feedback.event_weight`): a play 0.1, a watch by its total share of the
+video (a full one 0.6). They go to the requester's profile that was shown the item (its latest
+impression among the account's profiles, which is the Profile choice the chat had when it showed
+it; the chat clears itself when the choice changes), else to the account's own profile.
+`skip_unplayed` stores a `skip` for each item of the last answer that got no play, watch or
+verdict before the next turn.
+
+A mixin of `GeneRec` (it uses `self.store`, `self.catalog`, `self.settings`, `self.limits`). Persona histories
 are *simulated*: chosen by similarity to the persona's stated tastes, stored with
 session="simulated" and shown as simulated.
 """
 from __future__ import annotations
 
+import json
+import math
 import time
 
 from ..corpus import personas
 from ..recsys.profile import build_profile
 from ..types import EVENT_KINDS, Interaction, User
-from .accounts import UserError, clean_name
+from .accounts import UserError, clean_name, owns, profiles_of
+
+PLAYER_KINDS = ("play", "watch", "complete")
+SLACK_S = 2.0            # a stretch may exceed the video's length by this much (timer jitter, a loop's seam)
+UNKNOWN_LENGTH_S = 600.0  # longest stretch accepted for an item whose length is not stored
+PLAYER_SESSION = "player"  # the session player signals are stored under
 
 
-class People:
+class TooMany(UserError):
+    """More player reports than a person's player sends: refused, nothing stored."""
+
+
+class PlayerSignals:
+    """Reports from the chat's video player, and skips of what was left unplayed (see the module doc)."""
+
+    def shown_to(self, account: str, item_id: str) -> str:
+        """The account's profile that was last shown `item_id`; its own profile if none was."""
+        best, at = account, None
+        for name in profiles_of(self.store, account):
+            seen = self.store.interactions(user=name, kinds=["impression"], item_id=item_id)
+            if seen and (at is None or seen[-1].at > at):
+                best, at = name, seen[-1].at
+        return best
+
+    def player_signal(self, account: str, item_id, kind, seconds=None) -> dict:
+        """Store one player report of `account` (decided by the server, never by the caller).
+        LookupError: no such item that the account may see (nothing stored); UserError: a bad
+        kind or number; TooMany: a flood. Returns what was stored (`stored` False for a repeated play)."""
+        if kind not in PLAYER_KINDS:
+            raise UserError(f"unknown player report {str(kind)[:20]!r}; one of {', '.join(PLAYER_KINDS)}")
+        item = self.store.get_item(item_id) if isinstance(item_id, str) and 0 < len(item_id) <= 200 else None
+        if item is None or not (item.visibility == "public" or owns(account, item.owner)):
+            raise LookupError("no such item")
+        user = self.shown_to(account, item.id)
+        if item.visibility != "public" and item.owner != user:
+            raise LookupError("no such item")      # private: only the owning profile sees it
+        self.user(user, create=True)               # the account's own profile is made on first use, as by the chat
+        shown = self.store.interactions(user=user, kinds=["impression"], item_id=item.id)
+        since = shown[-1].at if shown else None
+        out = {"profile": user, "item_id": item.id, "kind": kind, "stored": False, "seconds": None}
+        if kind == "play":
+            if self.store.interactions(user=user, kinds=["play"], item_id=item.id, since=since):
+                return out                          # one play per showing: a resumed video is not a new play
+            self.store.record(Interaction(user, item.id, "play", session=PLAYER_SESSION))
+            return {**out, "stored": True}
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds < 0:
+            raise UserError("seconds must be a number of seconds watched, 0 or more")
+        longest = (item.duration_s or UNKNOWN_LENGTH_S) + SLACK_S
+        secs = self.limits.watch_budget(account, min(float(seconds), longest))
+        if secs <= 0 < seconds:
+            raise TooMany("more watching reported than fits the last minute")
+        if secs > 0:
+            self.store.record(Interaction(user, item.id, "watch", value=round(secs, 2), session=PLAYER_SESSION))
+        total = sum(e.value or 0.0 for e in self.store.interactions(user=user, kinds=["watch"], item_id=item.id))
+        return {**out, "stored": secs > 0, "seconds": round(secs, 2), "watched_s": round(total, 2),
+                "share": round(min(1.0, total / item.duration_s), 3) if item.duration_s else None}
+
+    def skip_unplayed(self, name: str, session: str, on_page=None) -> list[str]:
+        """Store a `skip` for each item of `name`'s last answer in `session` (and on the page, if
+        `on_page` is given) that got no play, watch or verdict since that turn began; their ids."""
+        msgs = self.store.messages(name, session, limit=50)
+        for n in range(len(msgs) - 1, -1, -1):
+            m = msgs[n]
+            if m.role == "assistant" and (m.meta or {}).get("kind") == "picks":
+                shown = json.loads(m.content)
+                began = next((msgs[j].at for j in range(n - 1, -1, -1) if msgs[j].role == "user"), m.at)
+                break
+        else:
+            return []
+        acted = {e.item_id for e in self.store.interactions(user=name, kinds=["play", "watch", "like", "dislike", "skip"], since=began)}
+        left = [i for i in dict.fromkeys(shown) if i not in acted and (on_page is None or i in on_page)]
+        self.store.record_many(Interaction(name, i, "skip", session=session) for i in left)
+        return left
+
+
+class People(PlayerSignals):
     def user(self, name: str, create: bool = False) -> User:
         n = clean_name(name)
         u = self.store.get_user(n)

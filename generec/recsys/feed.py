@@ -4,7 +4,9 @@ Score of an item = similarity to the request text (and to an uploaded image, if 
 + the default recommender's score for this user (`recsys.live`: the hybrid of EASE, item-KNN,
 ALS and content over the store's whole interaction log, kept current event by event, with
 popularity for a user with no events and content for items nobody has touched yet)
-+ similarity to what the user liked − similarity to what they rejected
++ similarity to what the user liked − similarity to what they rejected (each item weighted by what
+its events are worth, `Profile.weights`: a like outweighs a watched-through video, which outweighs a
+bare play; a dislike outweighs a skip)
 + stated include/avoid preferences. Items the user disliked are never shown again (on the
 movie corpus, nothing the user has rated is), and items shown in the last answers are nudged
 down so a repeated request moves on. The top of that order is re-ranked by MMR
@@ -67,6 +69,16 @@ def _mean(m: np.ndarray) -> np.ndarray | None:
     return v / n if n > 1e-9 else None
 
 
+def _weighted(m: np.ndarray, w: list[float]) -> tuple[np.ndarray | None, float]:
+    """The unit direction of rows `m` weighted by `w` (> 0), and how strongly to use it: the
+    weights' sum, at most 1. One like (1.0) is a full voice, as are several; a watched-through
+    video (0.6) is most of one; a bare play (0.1) a whisper; equal weights give the plain mean."""
+    if len(m) == 0:
+        return None, 0.0
+    wa = np.asarray(w, np.float32)
+    return _mean(m * (wa / wa.mean())[:, None]), min(1.0, float(wa.sum()))
+
+
 def _matched_terms(text: str, item: Item) -> list[str]:
     words = {w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 2}
     vocab = set(_WORD.findall(" ".join([item.title, " ".join(item.tags), " ".join(item.labels)]).lower()))
@@ -108,9 +120,11 @@ class Feed:
             self.live.sync()   # events stored since the last call change this ranking: no retrain
             T = self.live.vectors(ids)
             taste, source = self.live.taste(name, ids)
-            liked_ids = [i for i in profile.liked if i in origins][-RECENT_LIKES:]
-            liked = _mean(self.live.vectors(liked_ids))
-            rejected = _mean(self.live.vectors([i for i in profile.rejected if i in origins][-RECENT_LIKES:]))
+            weights = {i: w for i, w in profile.weights().items() if i in origins}
+            liked_ids = [i for i, w in weights.items() if w > 0][-RECENT_LIKES:]
+            liked, liked_strength = _weighted(self.live.vectors(liked_ids), [weights[i] for i in liked_ids])
+            shunned = [i for i, w in weights.items() if w < 0][-RECENT_LIKES:]
+            rejected, rejected_strength = _weighted(self.live.vectors(shunned), [-weights[i] for i in shunned])
         parts: dict[str, np.ndarray] = {}
         if text.strip():
             parts["request"] = W.request * (T @ cat.embed_text([text])[0])
@@ -125,11 +139,11 @@ class Feed:
             # popularity only breaks ties between items that fit a request; it never outvotes one
             parts["taste"] = (w / 2 if source == "popularity" and text.strip() else w) * taste
         if liked is not None:
-            parts["liked"] = W.liked * (T @ liked)
+            parts["liked"] = W.liked * liked_strength * (T @ liked)
             # what is *like* the liked items, not the liked items themselves: they are known already
             parts["liked"][np.isin(ids, liked_ids)] = 0.0
         if rejected is not None:
-            parts["rejected"] = -W.rejected * (T @ rejected)
+            parts["rejected"] = -W.rejected * rejected_strength * (T @ rejected)
         prefs = profile.user.preferences or {}
         wanted = {"include": list(prefs.get("include", [])) + list(include), "avoid": list(prefs.get("avoid", [])) + list(avoid)}
         for key, w in (("include", W.include), ("avoid", -W.avoid)):
@@ -175,13 +189,14 @@ class Feed:
             bits.append("looks like the picture you sent")
         # One reason drawn from the user's history: the stronger of the two terms that used it.
         content = None
-        if c.get("liked", 0) > self.weights.liked / 3 and profile.liked:
+        if c.get("liked", 0) > self.weights.liked / 3 and liked_ids:
             liked = [items[i] for i in liked_ids if i in items]
             if liked:
                 best = max(reversed(liked), key=lambda it: len(set(it.tags) & set(item.tags)))
                 shared = sorted(set(best.tags) & set(item.tags))[:3]
                 if shared or c["liked"] > 0.6 * self.weights.liked:   # a likeness worth naming
-                    content = f"like “{best.title}” you liked" + (f" ({', '.join(shared)})" if shared else "")
+                    did = "liked" if best.id in profile.liked else "watched"
+                    content = f"like “{best.title}” you {did}" + (f" ({', '.join(shared)})" if shared else "")
         collab = None
         w_taste = self.weights.taste_with_request if text.strip() else self.weights.taste
         if source == "hybrid" and c.get("taste", 0) >= 0.5 * w_taste:

@@ -59,14 +59,28 @@ class LiveModel:
         self.fits = 0               # fits this process ran (a test can check nothing refitted)
         self._loaded_mtime = None
         self._durations: dict[str, float] = {}
+        self._watched: dict[tuple[str, str], float] = {}   # (user, item) -> watch seconds folded in so far
         self._lock = threading.RLock()
         self._bg: threading.Thread | None = None
 
     # ---- fitting --------------------------------------------------------------------------
-    def _weights(self, rows: list[tuple]) -> tuple[list, list, list, list]:
+    def _weights(self, rows: list[tuple], watched: dict | None = None) -> tuple[list, list, list, list]:
+        """Each row's signed weight (`feedback.event_weight`). A watch counts by the user's total
+        time on the item, however many rows it came in (the player reports each stretch watched):
+        a row adds what it changes in the weight of that total, so the rows of one full viewing
+        sum to the weight of a full watch, not to many short ones. `watched` holds the totals
+        before these rows ((user, item) -> seconds), updated in place."""
+        watched = self._watched if watched is None else watched
         users, items, w, at = [], [], [], []
         for _, user, item, kind, value, t in rows:
-            wt = event_weight(kind, value, self._durations.get(item) or None)
+            duration = self._durations.get(item) or None
+            if kind == "watch" and value:
+                before = watched.get((user, item))
+                total = (before or 0.0) + float(value)
+                watched[(user, item)] = total
+                wt = event_weight(kind, total, duration) - (event_weight(kind, before, duration) if before is not None else 0.0)
+            else:
+                wt = event_weight(kind, value, duration)
             if wt:
                 users.append(user)
                 items.append(item)
@@ -84,21 +98,22 @@ class LiveModel:
 
         rows = self.store.events_since()
         self._durations = self.store.item_durations()
-        users, items, w, at = self._weights(rows)
+        watched: dict = {}
+        users, items, w, at = self._weights(rows, watched)
         ids, V = self._catalogue()
         model = make_recommender(self.name)
         if hasattr(model, "parts") and "als" in model.parts:
             model.parts["als"].threads = self.threads
         with threadpool_limits(self.threads, "blas"):
             model.fit(Interactions(users, items, np.asarray(w, np.float32), np.asarray(at, np.float64)), ids, V)
-        return model, (rows[-1][0] if rows else 0), len(users)
+        return model, (rows[-1][0] if rows else 0), len(users), watched
 
     def retrain(self, save: bool = True) -> dict:
         """Fit on the whole log now (the on-demand retrain); saves the model when it has a path."""
         t0 = time.perf_counter()
-        model, mark, n = self._fit_new()
+        model, mark, n, watched = self._fit_new()
         with self._lock:
-            self.model, self.watermark, self.fit_mark, self.online = model, mark, mark, 0
+            self.model, self.watermark, self.fit_mark, self.online, self._watched = model, mark, mark, 0, watched
             self.fits += 1
             fit_s = time.perf_counter() - t0
             if save and self.path:
@@ -119,11 +134,11 @@ class LiveModel:
 
     def _background_retrain(self):
         try:
-            model, mark, _ = self._fit_new()
+            model, mark, _, watched = self._fit_new()
             with self._lock:
                 if mark >= self.fit_mark:   # nothing newer was fitted meanwhile
                     # events after `mark` were folded into the old model only: the next sync re-reads them
-                    self.model, self.watermark, self.fit_mark, self.online = model, mark, mark, 0
+                    self.model, self.watermark, self.fit_mark, self.online, self._watched = model, mark, mark, 0, watched
                     self.fits += 1
                     if self.path:
                         self.save()
@@ -164,6 +179,7 @@ class LiveModel:
         mark = saved["watermark"]
         self.model, self.watermark, self.fit_mark, self.online = saved["model"], mark, mark, 0
         self._durations = self.store.item_durations()
+        self._watched = self.store.watched_seconds(up_to=mark)   # the totals the saved model's watch rows add up to
         return True
 
     # ---- keeping current --------------------------------------------------------------------

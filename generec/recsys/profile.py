@@ -26,6 +26,8 @@ class Profile:
     shown: list[str] = field(default_factory=list)            # impressions, newest last
     simulated_events: int = 0
     rejection_streak: int = 0                                 # latest dislikes/skips in a row
+    durations: dict[str, float] = field(default_factory=dict)  # length of each watched item, seconds
+    touched: list[str] = field(default_factory=list)          # items with a verdict, play or watch, by their latest one
 
     @property
     def seen(self) -> set[str]:
@@ -35,6 +37,29 @@ class Profile:
     @property
     def rejected(self) -> list[str]:
         return self.disliked + [i for i in self.skipped if i not in self.disliked]
+
+    def weights(self) -> dict[str, float]:
+        """What the user's events on each item are worth, signed, on the live recommender's scale
+        (`feedback.event_weight`, the one place events are weighed): a like or a dislike is the
+        verdict; otherwise a play (0.1), the watch time by its share of the video (a full watch 0.6,
+        a glance just under 0) and a skip (-0.3) add up. Newest item last."""
+        from .feedback import event_weight
+
+        verdict = {i: k for k, ids in (("like", self.liked), ("dislike", self.disliked), ("skip", self.skipped)) for i in ids}
+        played = set(self.played)
+        out = {}
+        for i in self.touched:
+            kind = verdict.get(i)
+            if kind in ("like", "dislike"):
+                out[i] = event_weight(kind)
+                continue
+            w = event_weight("play") if i in played else 0.0
+            if i in self.watched:
+                w += event_weight("watch", self.watched[i], self.durations.get(i) or None)
+            if kind == "skip":
+                w += event_weight("skip")
+            out[i] = round(w, 4)
+        return out
 
     def tastes(self, items: dict, n: int = 6) -> tuple[list[str], list[str]]:
         """Tags that recur in liked items, and in rejected ones (minus those also liked)."""
@@ -51,9 +76,13 @@ def build_profile(store, name: str) -> Profile:
     verdict: dict[str, str] = {}
     played: set[str] = set()
     streak_events = []
+    touched: dict[str, None] = {}
     for ev in store.interactions(user=name):
         if ev.session == "simulated":
             prof.simulated_events += 1
+        if ev.kind != "impression":
+            touched.pop(ev.item_id, None)   # re-insert: the order follows the latest event
+            touched[ev.item_id] = None
         if ev.kind in ("like", "dislike", "skip"):
             verdict.pop(ev.item_id, None)  # re-insert so dict order follows the latest verdict
             verdict[ev.item_id] = ev.kind
@@ -67,6 +96,9 @@ def build_profile(store, name: str) -> Profile:
             prof.played.append(ev.item_id)
     for item_id, kind in verdict.items():
         {"like": prof.liked, "dislike": prof.disliked, "skip": prof.skipped}[kind].append(item_id)
+    prof.touched = list(touched)
+    if prof.watched:
+        prof.durations = {i: it.duration_s for i, it in store.get_items(prof.watched).items() if it.duration_s}
     streak = 0
     for kind in reversed(streak_events):
         if kind == "like":

@@ -195,6 +195,15 @@ class Store(ChatAndJobs, PeopleAndAccounts):
         with self.engine.connect() as conn:
             return [tuple(r) for r in conn.execute(q)]
 
+    def watched_seconds(self, up_to: int | None = None) -> dict[tuple[str, str], float]:
+        """(user, item) -> total seconds of their `watch` rows (those with row id <= `up_to`, if given)."""
+        c = interactions.c
+        q = select(c.user, c.item_id, func.sum(c.value)).where(c.kind == "watch").group_by(c.user, c.item_id)
+        if up_to is not None:
+            q = q.where(c.id <= up_to)
+        with self.engine.connect() as conn:
+            return {(u, i): float(v or 0.0) for u, i, v in conn.execute(q)}
+
     def last_event_id(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.scalar(select(func.max(interactions.c.id))) or 0)

@@ -10,6 +10,13 @@ non-loopback app never runs without sign-in.
 Files: Gradio serves nothing from the data dir (it is blocked outright). Item media go through
 `/media/{item_id}` (and `/cover`), which serves public items to anyone signed in and private
 items only to the account that owns them; everything else answers 404, whatever the spelling.
+
+Player signals: `POST /signals` with JSON `{"item_id", "kind": play|watch|complete, "seconds"}`
+(sent by the page's script, `ui/player.py`). The account is the requester's, decided as for
+media (401 for nobody signed in); nothing in the body names a user, and other fields are
+ignored. An item the account may not see answers 404 like an unknown one, and nothing is
+stored; a bad kind or number 400; more reports than a player sends 429. It takes JSON only,
+and from this page's own origin (a cross-site form cannot post it).
 """
 from __future__ import annotations
 
@@ -48,7 +55,9 @@ def launch_options(app, settings) -> dict:
     mode = sign_in_mode(settings)
     data = Path(settings.data_dir)
     blocked = sorted({str(p) for p in (data, data.resolve(), settings.media_dir.resolve(), settings.model_cache.resolve())})
-    opts = {"allowed_paths": [], "blocked_paths": blocked, "ssr_mode": False,
+    from .player import head
+
+    opts = {"allowed_paths": [], "blocked_paths": blocked, "ssr_mode": False, "head": head(),
             "app_kwargs": {"routes": media_routes(app, mode)}}
     if mode == "accounts":
         accounts = Accounts(app.store)
@@ -125,7 +134,7 @@ def may_see(item, account: str) -> bool:
 
 
 def media_routes(app, mode: str) -> list:
-    """`/media/{id}`, `/media/{id}/cover`, `/provenance/chain.pem`, `/me/export`."""
+    """`/media/{id}`, `/media/{id}/cover`, `/provenance/chain.pem`, `/me/export`, `POST /signals`."""
     from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
     from fastapi.routing import APIRoute
 
@@ -175,6 +184,44 @@ def media_routes(app, mode: str) -> list:
     async def chat_video(item_id: str, request: Request):
         return _file(item_id, "video", request)
 
+    async def signals(request: Request):
+        from urllib.parse import urlparse
+
+        import anyio
+
+        from ..app.accounts import UserError
+        from ..app.people import TooMany
+
+        try:
+            account = account_of(request, mode)
+        except AccessError as exc:
+            return PlainTextResponse(str(exc), status_code=401)
+        origin, h = request.headers.get("origin"), request.headers
+        if h.get("sec-fetch-site") in ("cross-site", "same-site") or (
+                origin and urlparse(origin).netloc not in (h.get("host"), h.get("x-forwarded-host"))):
+            return PlainTextResponse("Player reports come from this page only.", status_code=403)
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return PlainTextResponse("Send JSON.", status_code=415)
+        refused = app.limits.start_signal(account)
+        if refused:
+            return PlainTextResponse(refused, status_code=429)
+        raw = await request.body()
+        try:
+            body = json.loads(raw) if len(raw) <= 2048 else None
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return PlainTextResponse('Send {"item_id": …, "kind": "play"|"watch"|"complete", "seconds": …}.', status_code=400)
+        try:
+            out = await anyio.to_thread.run_sync(app.player_signal, account, body.get("item_id"), body.get("kind"), body.get("seconds"))
+        except LookupError:
+            return PlainTextResponse("No such item.", status_code=404)
+        except TooMany as exc:
+            return PlainTextResponse(str(exc), status_code=429)
+        except UserError as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        return JSONResponse(out, headers={"Cache-Control": "no-store"})
+
     from gradio.utils import get_upload_folder
 
     virtual = quote(f"{get_upload_folder()}/{VIRTUAL}", safe="/")
@@ -182,4 +229,5 @@ def media_routes(app, mode: str) -> list:
             APIRoute("/media/{item_id}", video, methods=["GET", "HEAD"]),
             APIRoute("/media/{item_id}/cover", cover, methods=["GET", "HEAD"]),
             APIRoute("/provenance/chain.pem", chain, methods=["GET"]),
-            APIRoute("/me/export", export, methods=["GET"])]
+            APIRoute("/me/export", export, methods=["GET"]),
+            APIRoute("/signals", signals, methods=["POST"])]

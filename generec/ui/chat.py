@@ -4,7 +4,9 @@ It holds no logic of its own: a turn is `GeneRec.turn`, feedback is `GeneRec.fee
 is asking comes from the request (ui/access.py), never from an argument: the Profile list only
 chooses among the requester's own profiles (its own, its extra ones, its persona try-out copies).
 Each item message (the video and its reason line) is mapped to its item id in per-session
-state, so a 👍/👎 on either is stored at once and moves the next answer. While a turn runs the
+state, so a 👍/👎 on either is stored at once and moves the next answer. The player reports
+play and watch time itself (ui/player.py, `/signals` in ui/access.py); when a new message comes,
+the items of the last answer that nobody played are stored as skipped. While a turn runs the
 box shows a Stop button: it cancels the turn's event, which closes the turn generator (and with
 it any creator job the turn started). The profile list is re-read on every page load.
 """
@@ -89,6 +91,10 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
             history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {refused}"))
             yield history, item_map, ready_box(clear=False), history
             return
+        try:   # what the last answer showed and nobody played before this message: stored as skipped
+            app.skip_unplayed(user, session, on_page=set(item_map.values()))
+        except Exception:   # a failed write here never costs the person their turn
+            log.exception("storing skips failed")
         t0 = time.perf_counter()
         # The turn runs on a pump thread and this generator yields at least every HEARTBEAT_S: Gradio
         # can close a generator only between yields, so Stop (or a closed page) takes effect at once

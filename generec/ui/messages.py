@@ -18,7 +18,7 @@ YOU = "you"   # the Profile list's value for the requester's own profile
 log = logging.getLogger("generec.ui")
 
 INTRO = ("**GeneRec** finds, and soon edits and makes, short videos for you. Tell it what you feel like watching, "
-         "speak, or show it a picture. 👍/👎 on any video changes what comes next.")
+         "speak, or show it a picture. 👍/👎 on any video, and what you watch or pass over, change what comes next.")
 
 
 def video_part(item_id: str, title: str) -> dict:
