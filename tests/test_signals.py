@@ -339,3 +339,22 @@ def test_a_watch_reported_in_stretches_weighs_as_one_watch_in_the_recommender(fe
     other.live.sync()
     row = other.live.model.row(other.live.model.users.get("watcher"))
     assert row[other.live.model.items.get("kite")] <= full + 1e-6
+
+
+def test_an_answer_left_unplayed_is_one_rejection_not_three(fast_settings):
+    """The offer to make something comes after a run of rejections; the skips of one unplayed answer
+    are stored together and count once, while three dislikes count three times."""
+    from generec.app import GeneRec
+    from generec.recsys.profile import build_profile
+    from generec.types import Interaction, User
+
+    app = GeneRec(fast_settings.with_(llm="fake"))
+    app.store.upsert_user(User(name="ann"))
+    app.store.record_many(Interaction("ann", i, "skip", at=100.0) for i in ("a", "b", "c"))
+    assert build_profile(app.store, "ann").rejection_streak == 1
+    app.store.record_many(Interaction("ann", i, "skip", at=200.0) for i in ("d", "e"))
+    assert build_profile(app.store, "ann").rejection_streak == 2
+    app.store.record_many([Interaction("ann", "f", "dislike", at=300.0), Interaction("ann", "g", "dislike", at=301.0)])
+    assert build_profile(app.store, "ann").rejection_streak == 4
+    app.store.record_many([Interaction("ann", "h", "like", at=400.0)])
+    assert build_profile(app.store, "ann").rejection_streak == 0

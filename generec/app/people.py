@@ -95,7 +95,8 @@ class PlayerSignals:
             return []
         acted = {e.item_id for e in self.store.interactions(user=name, kinds=["play", "watch", "like", "dislike", "skip"], since=began)}
         left = [i for i in dict.fromkeys(shown) if i not in acted and (on_page is None or i in on_page)]
-        self.store.record_many(Interaction(name, i, "skip", session=session) for i in left)
+        now = time.time()   # one time for the whole answer: the profile counts it as one rejection
+        self.store.record_many(Interaction(name, i, "skip", session=session, at=now) for i in left)
         return left
 
 

@@ -25,7 +25,7 @@ class Profile:
     played: list[str] = field(default_factory=list)           # played (or rated middling: 2.5-3.5 stars)
     shown: list[str] = field(default_factory=list)            # impressions, newest last
     simulated_events: int = 0
-    rejection_streak: int = 0                                 # latest dislikes/skips in a row
+    rejection_streak: int = 0                                 # latest dislikes and unplayed answers in a row
     durations: dict[str, float] = field(default_factory=dict)  # length of each watched item, seconds
     touched: list[str] = field(default_factory=list)          # items with a verdict, play or watch, by their latest one
 
@@ -86,7 +86,8 @@ def build_profile(store, name: str) -> Profile:
         if ev.kind in ("like", "dislike", "skip"):
             verdict.pop(ev.item_id, None)  # re-insert so dict order follows the latest verdict
             verdict[ev.item_id] = ev.kind
-            streak_events.append(ev.kind)
+            if not (ev.kind == "skip" and streak_events and streak_events[-1] == ("skip", ev.at)):
+                streak_events.append((ev.kind, ev.at))   # an answer left unplayed (its skips stored at once) is one rejection
         elif ev.kind == "watch" and ev.value:
             prof.watched[ev.item_id] = prof.watched.get(ev.item_id, 0.0) + float(ev.value)
         elif ev.kind == "impression":
@@ -100,7 +101,7 @@ def build_profile(store, name: str) -> Profile:
     if prof.watched:
         prof.durations = {i: it.duration_s for i, it in store.get_items(prof.watched).items() if it.duration_s}
     streak = 0
-    for kind in reversed(streak_events):
+    for kind, _ in reversed(streak_events):
         if kind == "like":
             break
         streak += 1
