@@ -271,6 +271,9 @@ def test_the_apps_own_wording_is_not_a_fact_claim(ctx):
     clip = Item(id="c2", title="Wanna work together — clip 2/2: music", description="“we sing together” (from 138-144 s)",
                 origin="ai_edited", provenance={"heard": "we sing together"})
     assert check(clip, None, [src], ctx).status == "pass"
+    slowed = Item(id="s1", title="Wanna work together (0.5× speed)", description="an animated short about cooperation",
+                  origin="ai_edited", provenance={})   # the restyle's own label (seen refused in `bench load --sessions 20`)
+    assert check(slowed, None, [src], ctx).status == "pass"
     made_up = Item(id="c3", title="Wanna work together — clip 1/2", description="filmed in 1987 in Lisbon (from 0-6 s)",
                    origin="ai_edited", provenance={})
     res = check(made_up, None, [src], ctx)

@@ -105,13 +105,14 @@ def fix_narration(text: str, evidence: str, ctx: Context) -> tuple[str, list[str
 
 
 # What the editor and creator write about an item themselves: its clip number, time range and
-# length ("clip 2/3", "(from 138-144 s)", "12 s of"). These describe the file, not the world.
-_OWN_WORDING = re.compile(r"\bclip \d+\s*/\s*\d+\b|\(?\bfrom \d+(?:\.\d+)?\s*[-–]\s*\d+(?:\.\d+)?\s*s\b\)?|"
+# length ("clip 2/3", "(from 138-144 s)", "12 s of"), and a restyle's speed ("0.5× speed"). These
+# describe the file, not the world.
+_OWN_WORDING = re.compile(r"\b\d+(?:\.\d+)?\s*[×x]\s*speed\b|\bclip \d+\s*/\s*\d+\b|\(?\bfrom \d+(?:\.\d+)?\s*[-–]\s*\d+(?:\.\d+)?\s*s\b\)?|"
                           r"\b\d+(?:\.\d+)?\s*[-–]\s*\d+(?:\.\d+)?\s*s\b|\b\d+(?:\.\d+)?\s*(?:s|secs?|seconds)\b(?:\s+of\b)?", re.IGNORECASE)
 
 
 def own_wording_removed(text: str) -> str:
-    """`text` without the app's own wording about the file (clip numbers, time ranges, lengths)."""
+    """`text` without the app's own wording about the file (clip numbers, time ranges, lengths, speed)."""
     return _OWN_WORDING.sub(" ", text)
 
 
