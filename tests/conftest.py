@@ -1,6 +1,7 @@
 """Shared fixtures: fast settings (model-free backends), synthetic media, and a copy of the real corpus."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -87,3 +88,52 @@ def real_app(real_settings):
     from generec.app import GeneRec
 
     return GeneRec(real_settings)
+
+
+def door_corpus(settings: Settings, passwords: dict[str, str], length_s: float = 1.0, covers: bool = False):
+    """The corpus the door's tests share: two public clips (dog-park, blue-sea), alice's private
+    AI-made one (alice-made), real files stored as `length_s` long, an account per password, and
+    the simulated persona maya. Returns the app (its store still open)."""
+    from PIL import Image
+
+    from generec.app import GeneRec
+    from generec.app.accounts import Accounts
+    from generec.types import Item, User
+
+    app = GeneRec(settings)
+    media = settings.media_dir
+    (media / "created").mkdir(parents=True, exist_ok=True)
+    for name, colour in (("dog", "green"), ("sea", "blue")):
+        make_video(media / f"{name}.mp4", [colour])
+        if covers:
+            Image.new("RGB", (64, 64), colour).save(media / f"{name}.jpg")
+    make_video(media / "created" / "alice-made.mp4", ["red"])
+    cover = (lambda name: f"media/{name}.jpg") if covers else (lambda name: "")
+    for n, pw in passwords.items():
+        app.store.upsert_user(User(name=n, display=n))
+        Accounts(app.store).add(n, pw)
+    app.store.upsert_user(User(name="maya", display="maya", simulated=True))
+    app.catalog.add([Item(id="dog-park", title="Dog playing in the park", tags=["animals", "dog"], media_path="media/dog.mp4",
+                          cover_path=cover("dog"), duration_s=length_s),
+                     Item(id="blue-sea", title="Blue sea waves", tags=["sea", "calm"], media_path="media/sea.mp4",
+                          cover_path=cover("sea"), duration_s=length_s),
+                     Item(id="alice-made", title="Alice's private video", origin="ai_created", owner="alice", visibility="private",
+                          media_path="media/created/alice-made.mp4", duration_s=length_s)])
+    return app
+
+
+@contextlib.contextmanager
+def door_app(data: Path, build):
+    """The real app with sign-in (accounts) on a free loopback port, in this process, over a data dir
+    that `build(data, settings)` fills first; yields (url, settings, demo) and closes the app."""
+    import app as app_module
+    from app_server import free_port
+
+    settings = Settings(data_dir=data, embedder="hash", image_features="colour", llm="rules", threads=1,
+                        auth="accounts", port=free_port(), host="127.0.0.1")
+    build(data, settings)
+    demo = app_module.launch(settings, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{settings.port}/", settings, demo
+    finally:
+        demo.close(verbose=False)

@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app_server import free_port
 
 pytestmark = pytest.mark.timeout(240, func_only=True)
 
@@ -26,34 +25,11 @@ PASSWORDS = {"alice": "alice-secret-1", "bob": "bob-secret-22"}
 
 def small_data(data: Path, settings) -> None:
     """Two public corpus videos and alice's private AI-made one, with real files and vectors."""
-    from PIL import Image
-
-    from conftest import make_video
-    from generec.app import GeneRec
-    from generec.types import Item, User
-
-    app = GeneRec(settings)
-    media = settings.media_dir
-    (media / "created").mkdir(parents=True, exist_ok=True)
-    for name, colour in (("dog", "green"), ("sea", "blue")):
-        make_video(media / f"{name}.mp4", [colour])
-        Image.new("RGB", (64, 64), colour).save(media / f"{name}.jpg")
-    make_video(media / "created" / "alice-made.mp4", ["red"])
-    app.catalog.add([Item(id="dog-park", title="Dog playing in the park", tags=["animals", "dog"], media_path="media/dog.mp4",
-                          cover_path="media/dog.jpg", duration_s=1.0),
-                     Item(id="blue-sea", title="Blue sea waves", tags=["sea", "calm"], media_path="media/sea.mp4",
-                          cover_path="media/sea.jpg", duration_s=1.0)])
-    for name in ("alice", "bob", "maya"):
-        app.store.upsert_user(User(name=name, display=name, simulated=name == "maya"))
+    from conftest import door_corpus
     from generec.types import Interaction
 
+    app = door_corpus(settings, PASSWORDS, covers=True)
     app.store.record(Interaction("maya", "dog-park", "like", session="simulated"))
-    app.catalog.add([Item(id="alice-made", title="Alice's private video", origin="ai_created", owner="alice",
-                          visibility="private", media_path="media/created/alice-made.mp4", duration_s=1.0)])
-    from generec.app.accounts import Accounts
-
-    for n, pw in PASSWORDS.items():
-        Accounts(app.store).add(n, pw)
     # secrets and heavy files that must never be served
     (data / "keys").mkdir(exist_ok=True)
     (data / "keys" / "provenance-key.pem").write_text("-----BEGIN PRIVATE KEY-----\nnot really\n")
@@ -75,18 +51,10 @@ def counts(db: Path) -> dict:
 @pytest.fixture(scope="module")
 def door(tmp_path_factory):
     """The app with sign-in, on loopback, in this process."""
-    import app as app_module
+    from conftest import door_app
 
-    from generec.config import Settings
-
-    data = tmp_path_factory.mktemp("door") / "data"
-    settings = Settings(data_dir=data, embedder="hash", image_features="colour", llm="rules", threads=1,
-                        auth="accounts", port=free_port(), host="127.0.0.1")
-    small_data(data, settings)
-    demo = app_module.launch(settings, prevent_thread_lock=True, quiet=True)
-    url = f"http://127.0.0.1:{settings.port}/"
-    yield url, settings, demo
-    demo.close(verbose=False)
+    with door_app(tmp_path_factory.mktemp("door") / "data", small_data) as (url, settings, demo):
+        yield url, settings, demo
 
 
 def session_for(url: str, name: str | None) -> httpx.Client:

@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app_server import free_port
 from generec.recsys.profile import build_profile
 from generec.types import Interaction
 
@@ -27,41 +26,18 @@ LENGTH_S = 10.0   # every test video's stored length
 
 def small_data(data: Path, settings) -> None:
     """Two public clips and alice's private one, real files, stored as 10 s long."""
-    from conftest import make_video
-    from generec.app import GeneRec
-    from generec.app.accounts import Accounts
-    from generec.types import Item, User
+    from conftest import door_corpus
 
-    app = GeneRec(settings)
-    media = settings.media_dir
-    (media / "created").mkdir(parents=True, exist_ok=True)
-    for name, colour in (("dog", "green"), ("sea", "blue")):
-        make_video(media / f"{name}.mp4", [colour])
-    make_video(media / "created" / "alice-made.mp4", ["red"])
-    for n, pw in PASSWORDS.items():
-        app.store.upsert_user(User(name=n, display=n))
-        Accounts(app.store).add(n, pw)
-    app.catalog.add([Item(id="dog-park", title="Dog playing in the park", tags=["animals", "dog"], media_path="media/dog.mp4", duration_s=LENGTH_S),
-                     Item(id="blue-sea", title="Blue sea waves", tags=["sea", "calm"], media_path="media/sea.mp4", duration_s=LENGTH_S),
-                     Item(id="alice-made", title="Alice's private video", origin="ai_created", owner="alice", visibility="private",
-                          media_path="media/created/alice-made.mp4", duration_s=LENGTH_S)])
-    app.store.upsert_user(User(name="maya", display="maya", simulated=True))
+    app = door_corpus(settings, PASSWORDS, length_s=LENGTH_S)
     app.store.close()
 
 
 @pytest.fixture(scope="module")
 def door(tmp_path_factory):
-    import app as app_module
+    from conftest import door_app
 
-    from generec.config import Settings
-
-    data = tmp_path_factory.mktemp("signals") / "data"
-    settings = Settings(data_dir=data, embedder="hash", image_features="colour", llm="rules", threads=1,
-                        auth="accounts", port=free_port(), host="127.0.0.1")
-    small_data(data, settings)
-    demo = app_module.launch(settings, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{settings.port}/", settings
-    demo.close(verbose=False)
+    with door_app(tmp_path_factory.mktemp("signals") / "data", small_data) as (url, settings, _):
+        yield url, settings
 
 
 def session_for(url: str, name: str | None) -> httpx.Client:

@@ -5,6 +5,7 @@ tests, and a baseline in `bench instructor`. It knows the same conventions as th
 """
 from __future__ import annotations
 
+import difflib
 import re
 
 from .guidance import Guidance
@@ -41,15 +42,11 @@ CUES = _cue_words()
 
 
 def _near_cue(word: str) -> bool:
-    """A misspelt cue word ("shortn", "captons", "heyyy") is still a cue."""
-    import difflib
-
+    """A misspelt cue word ("shortn", "captons", "heyyy") is still a cue; a filler word is not."""
     word = re.sub(r"(.)\1{2,}", r"\1", word)   # heyyy -> hey
     if word in CUES:
         return True
-    if word in FILLER:
-        return False
-    return word in CUES or (len(word) >= 4 and bool(difflib.get_close_matches(word, CUES, n=1, cutoff=0.8)))
+    return word not in FILLER and len(word) >= 4 and bool(difflib.get_close_matches(word, CUES, n=1, cutoff=0.8))
 
 
 def _stem(word: str) -> str:
