@@ -2,7 +2,7 @@
 
 The system prompt and few-shot examples are a fixed prefix (llama.cpp reuses its evaluated
 cache across calls); only the short request part changes. With `fast`, a request that is only a
-topic to search for is planned by the cue words (`rules.is_plain_search`), and its source says so. Unreadable output is retried once
+topic to search for is planned by the cue words (`rules.plain_plan`), and its source says so. Unreadable output is retried once
 with the reason; a second failure falls back to the keyword planner, and the step says so.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from ..llm.base import LLMError, LLMTimeout
 from ..prompts import render
 from .guidance import Guidance, GuidanceError, schema
 from .reconcile import reconcile
-from .rules import is_plain_search, plan_by_rules
+from .rules import plain_plan, plan_by_rules
 
 PLAIN = "cue words: a plain search, no model needed"
 
@@ -62,8 +62,9 @@ class Planner:
         shown = shown or []
         if self.llm is None:
             return Plan(plan_by_rules(text, shown, upload), "rules")
-        if self.fast and is_plain_search(text, shown, upload, self.known):
-            return Plan(plan_by_rules(text, shown, upload), PLAIN)
+        plain = plain_plan(text, shown, upload, self.known) if self.fast else None
+        if plain is not None:
+            return Plan(plain, PLAIN)
         user = self.request_text(text, shown, upload)
         problem = ""
         for attempt in range(2):

@@ -68,25 +68,30 @@ def known_words(store) -> frozenset[str]:
     return vocabulary([*(it.text() for it in store.list_items(visible_to=None)), *labels])
 
 
-def is_plain_search(text: str, shown: list | None = None, upload: str | None = None, known: frozenset[str] | None = None) -> bool:
+def plain_plan(text: str, shown: list | None = None, upload: str | None = None, known: frozenset[str] | None = None) -> Guidance | None:
     """True when the request is only a topic to look for ("something calm with animals"): no upload,
     at most 8 words, no cue of an edit, a creation, a reference to what was shown, chat, an
     injection, a negation, a duration or a verdict, and (given the corpus `known` words) every
     topic word known to the corpus: a word it has never seen ("gen a vid", "lol") may be a cue the
-    rules lack, so the model reads it. Measured against the model in `bench instructor --compare-plain`."""
+    rules lack, so the model reads it. Measured against the model in `bench instructor --compare-plain`.
+    Returns the cue words' plan of such a request, else None."""
     t = " " + (text or "").lower().strip() + " "
     words = re.findall(r"[a-z']+", t)
     if upload or not words or len(words) > 8 or re.search(r"\d", t):
-        return False
+        return None
     if any(re.search(p, t) for p in (INJECT, REF, CREATE, *(pat for _, pat in EDIT_OPS))) or re.search(CHAT, t.strip()):
-        return False
+        return None
     if any(_near_cue(w) for w in words):
-        return False
+        return None
     g = plan_by_rules(text, shown, upload)
     if g.action != "retrieve" or not (g.query or g.mood):
-        return False
+        return None
     topic = [w for w in words if len(w) >= 3 and w not in FILLER and w not in MOODS]
-    return known is None or all(_stem(w) in known for w in topic)
+    return g if known is None or all(_stem(w) in known for w in topic) else None
+
+
+def is_plain_search(text: str, shown: list | None = None, upload: str | None = None, known: frozenset[str] | None = None) -> bool:
+    return plain_plan(text, shown, upload, known) is not None
 
 
 def _words_after(pattern: str, text: str) -> list[str]:
