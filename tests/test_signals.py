@@ -223,6 +223,63 @@ def test_a_turn_of_someone_not_signed_in_skips_nothing(small_app):
     assert not small_app.store.interactions(kinds=["skip"])
 
 
+# -- verdicts in words, through the chat's own handler --------------------------------------------------
+def said(fns, text, item_map, **kw) -> tuple[dict, str]:
+    """(item map, every text the assistant sent) of one turn."""
+    last, texts = None, []
+    for out in fns["chat"]({"text": text, "files": []}, "you", kw.get("session", "sess1"), item_map, [], request=_Req(kw.get("who", "alice"))):
+        if isinstance(out[1], dict):
+            last = out[1]
+        texts = [str(m.content) for m in out[0] if getattr(m, "role", "") == "assistant"] if isinstance(out[0], list) else texts
+    return last, "\n".join(texts)
+
+
+def test_words_store_a_verdict_on_the_item_they_point_at_say_so_and_can_be_undone(small_app):
+    from generec.ui.chat import build_demo
+
+    app = small_app
+    fns = {f.api_name: f.fn for f in build_demo(app, mode="accounts").fns.values() if f.api_name}
+    item_map, _ = said(fns, "a dog", {})
+    shown = list(dict.fromkeys(item_map.values()))
+    titles = {i: app.catalog.item(i).title for i in shown}
+    _, reply = said(fns, "I love the second one", item_map)
+    likes = app.store.interactions(user="alice", kinds=["like"])
+    assert [(e.item_id, e.session) for e in likes] == [(shown[1], "sess1")]
+    assert f"you liked “{titles[shown[1]]}”" in reply and "undo" in reply
+    assert not app.store.interactions(user="alice", kinds=["skip"])   # a verdict on the answer is not moving past it
+    _, reply = said(fns, "undo", item_map)
+    assert not app.store.interactions(user="alice", kinds=["like"]) and "Undone" in reply
+    # "this" is the one last played in this chat
+    app.player_signal("alice", shown[2], "play")
+    said(fns, "this is boring", item_map)
+    assert [e.item_id for e in app.store.interactions(user="alice", kinds=["dislike"])] == [shown[2]]
+    # a verdict plus a request: both
+    before = len(app.store.messages("alice", "sess1", limit=100))
+    item_map2, _ = said(fns, "the first one was great, show me more like that", item_map)
+    assert [e.item_id for e in app.store.interactions(user="alice", kinds=["like"])] == [shown[0]]
+    assert item_map2 and len(app.store.messages("alice", "sess1", limit=100)) > before + 1   # a new answer was shown
+    assert not app.store.interactions(user="alice", kinds=["skip"])   # that message was about the first answer too
+    # the next plain request counts what the new answer left untouched as skipped
+    second = app.last_shown("alice", "sess1")
+    said(fns, "a cat", item_map2)
+    skipped = {e.item_id for e in app.store.interactions(user="alice", kinds=["skip"])}
+    assert skipped == set(second) - {shown[0]}, (skipped, second)   # the liked one is not a skip
+
+
+def test_a_topic_liked_in_words_is_a_search_not_a_verdict_and_undo_with_nothing_says_so(small_app):
+    from generec.instructor import verdicts
+    from generec.ui.chat import build_demo
+
+    assert verdicts.read("I love dogs")[0] == [] and verdicts.read("something like the second one")[0] == []
+    assert verdicts.read("I'd like something calm")[0] == []
+    fns = {f.api_name: f.fn for f in build_demo(small_app, mode="accounts").fns.values() if f.api_name}
+    _, reply = said(fns, "undo", {})
+    assert "no 👍 or 👎 in this chat" in reply
+    item_map, _ = said(fns, "a dog", {})
+    item_map, _ = said(fns, "I love dogs", item_map)
+    assert item_map and not small_app.store.interactions(user="alice", kinds=["like"])
+
+
 # -- the next answer ----------------------------------------------------------------------------------
 ITEMS = [("kite", "Kite festival on the beach", ["kite", "beach"]), ("kite2", "Kite surfing at the beach", ["kite", "beach"]),
          ("lamp", "Lamp workshop", ["lamp"]), ("moss", "Moss garden", ["moss"]), ("nest", "Nest building", ["nest"]),

@@ -22,6 +22,7 @@ import math
 import time
 
 from ..corpus import personas
+from ..instructor import verdicts
 from ..recsys.profile import build_profile
 from ..types import EVENT_KINDS, Interaction, User
 from .accounts import UserError, clean_name, owns, profiles_of
@@ -81,9 +82,13 @@ class PlayerSignals:
         return {**out, "stored": secs > 0, "seconds": round(secs, 2), "watched_s": round(total, 2),
                 "share": round(min(1.0, total / item.duration_s), 3) if item.duration_s else None}
 
-    def skip_unplayed(self, name: str, session: str, on_page=None) -> list[str]:
+    def skip_unplayed(self, name: str, session: str, on_page=None, message: str = "") -> list[str]:
         """Store a `skip` for each item of `name`'s last answer in `session` (and on the page, if
-        `on_page` is given) that got no play, watch or verdict since that turn began; their ids."""
+        `on_page` is given) that got no play, watch or verdict since that turn began; their ids.
+        A `message` that gives a verdict on that answer ("I love the second one") or undoes one is
+        still about it: nothing is skipped yet (the next request counts what stayed unplayed)."""
+        if message and (verdicts.is_undo(message) or verdicts.read(message)[0]):
+            return []
         msgs = self.store.messages(name, session, limit=50)
         for n in range(len(msgs) - 1, -1, -1):
             m = msgs[n]

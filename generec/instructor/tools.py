@@ -19,6 +19,7 @@ from ..recsys.catalog import Catalog
 from ..recsys.feed import Feed
 from ..recsys.profile import build_profile
 from ..store import Store
+from ..types import Interaction
 from .guidance import MAX_ITEM, MAX_LIST, MAX_STR
 
 Short = constr(strip_whitespace=True, max_length=MAX_ITEM)
@@ -70,6 +71,11 @@ class CreateArgs(BaseModel):
     avoid: list[Short] = Field(default_factory=list, max_length=MAX_LIST)
 
 
+class RateArgs(BaseModel):
+    item_id: ItemId
+    kind: Literal["like", "dislike"]
+
+
 class PreferenceArgs(BaseModel):
     include: list[Short] = Field(default_factory=list, max_length=MAX_LIST)
     avoid: list[Short] = Field(default_factory=list, max_length=MAX_LIST)
@@ -118,9 +124,27 @@ def make_tools(deps: Deps) -> dict[str, StructuredTool]:
         deps.store.set_preferences(deps.user, prefs)
         return prefs
 
+    def rate_item(item_id: str, kind: str) -> dict:
+        """A verdict in words, stored like the 👍/👎 buttons (for this user and session only)."""
+        visible = deps.catalog.visible(deps.user)
+        if item_id not in visible:
+            return {"status": "error", "message": f"there is no item {item_id!r} you can see"}
+        deps.store.record(Interaction(user=deps.user, item_id=item_id, kind=kind, session=deps.session))
+        return {"status": "ok", "item_id": item_id, "title": visible[item_id].title, "kind": kind}
+
+    def take_back_rating() -> dict:
+        """Undo: remove this user's latest like or dislike in this session."""
+        ev = deps.store.take_back(deps.user, deps.session, ["like", "dislike"])
+        if ev is None:
+            return {"status": "none"}
+        item = deps.catalog.visible(deps.user).get(ev.item_id)
+        return {"status": "ok", "item_id": ev.item_id, "kind": ev.kind, "title": item.title if item else ev.item_id}
+
     specs = [(recommend, RecommendArgs, "Find existing videos for the user's request, ranked with their profile."),
              (edit_item, EditArgs, "Repurpose an existing video: clip, thumbnail, restyle or caption."),
              (create_item, CreateArgs, "Make a brand-new short video for the user."),
+             (rate_item, RateArgs, "Store the user's like or dislike of an item they were shown."),
+             (take_back_rating, None, "Undo the user's latest like or dislike in this chat."),
              (get_preferences, None, "Read the current user's stated preferences."),
              (update_preferences, PreferenceArgs, "Remember what the current user wants more or less of.")]
     return {f.__name__: StructuredTool.from_function(func=f, name=f.__name__, description=d, args_schema=a) for f, a, d in specs}

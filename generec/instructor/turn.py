@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from ..events import Event, Problem, Say, ShowItem, Step
 from .guidance import Guidance
 from .planner import Planner
+from . import verdicts
 from .refs import resolve
 from .rules import FILLER, INJECT
 from .tools import Deps, make_tools
@@ -82,6 +83,13 @@ class Instructor:
     def run(self, deps: Deps, text: str, extra_terms: list[str], upload: str | None) -> Iterator[Event]:
         t0 = time.perf_counter()
         yield Step("Reading your request", "…", status="pending")
+        if upload not in ("image", "video") and (verdicts.is_undo(text) or deps.shown):
+            rest = yield from self._verdicts(deps, text, t0)
+            if not rest:
+                return
+            if rest != text:   # "love it, more like that": the verdict is stored, now the request
+                text, t0 = rest, time.perf_counter()
+                yield Step("Reading your request", "…", status="pending")
         plan = self.plan(deps, text, extra_terms, upload)
         visible = deps.catalog.visible(deps.user)
         g = plan.guidance
@@ -104,6 +112,47 @@ class Instructor:
         except ValidationError as exc:
             first = exc.errors()[0]
             yield Problem(f"I couldn't use that request: {'.'.join(map(str, first['loc']))} {first['msg'].lower()}. Try rephrasing it more simply.")
+
+    def _verdicts(self, deps: Deps, text: str, t0: float) -> Iterator[Event]:
+        """Store the verdicts in words on shown items ("I love the second one"), say what was
+        understood, with an undo; returns the rest of the message still to plan ("" for none)."""
+        tools = make_tools(deps)
+        if verdicts.is_undo(text):
+            yield Step("Reading your request", "undo the last 👍/👎 of this chat (via cue words)", seconds=time.perf_counter() - t0)
+            res = tools["take_back_rating"].invoke({})
+            yield Say(f"Undone: your {res['kind']} of “{res['title']}” is no longer stored." if res["status"] == "ok"
+                      else "There is no 👍 or 👎 in this chat to take back.")
+            return ""
+        found, rest = verdicts.read(text)
+        if not found:
+            return text
+        yield Step("Reading your request", f"{len(found)} verdict(s) on what you were shown (via cue words)"
+                   + (f", then “{rest}”" if rest else ""), seconds=time.perf_counter() - t0)
+        visible = deps.catalog.visible(deps.user)
+        for v in found:
+            item_id = self._pointed_at(deps, v.pointer, visible)
+            if item_id is None:
+                yield Say(f"I took “{v.words}” as a {'👍' if v.kind == 'like' else '👎'}, but couldn't tell which video "
+                          f"“{v.pointer}” means. Say “the first one”, “the second one”, or press 👍/👎 under it.")
+                continue
+            res = tools["rate_item"].invoke({"item_id": item_id, "kind": v.kind})
+            if res["status"] != "ok":
+                yield Problem(res["message"])
+                continue
+            yield Step("Noted your verdict", f"{v.kind} · “{res['title']}” (from “{v.words}”)")
+            more = "I'll show more like it" if v.kind == "like" else "I'll show fewer like it"
+            yield Say(f"Got it: you {'liked' if v.kind == 'like' else 'disliked'} “{res['title']}”; {more}. Say “undo” to take that back.")
+        return rest
+
+    @staticmethod
+    def _pointed_at(deps: Deps, pointer: str, visible: dict) -> str | None:
+        """The shown item a verdict points at: "this"/"it" is the shown one played last (else
+        the first shown, or the only one); other pointers go through `refs.resolve`."""
+        shown = [i for i in deps.shown if i in visible]
+        if verdicts.DEICTIC.fullmatch(pointer):
+            played = [e.item_id for e in deps.store.interactions(user=deps.user, kinds=["play", "watch"]) if e.item_id in shown]
+            return played[-1] if played else shown[0] if shown else None
+        return resolve(pointer, shown, visible, deps.catalog.embed_text)
 
     def _chat(self, text: str) -> str:
         if re.search(INJECT, " " + text.lower() + " "):

@@ -150,6 +150,18 @@ class Store(ChatAndJobs, PeopleAndAccounts):
         with self._w.begin() as conn:
             return self._insert(conn, interactions, row, f"{row['kind']} event")
 
+    def take_back(self, user: str, session: str | None, kinds: Iterable[str]) -> Interaction | None:
+        """Delete this user's latest interaction of `kinds` in `session` (an undo); the row it was, or None."""
+        kinds = [R.one_of("event kind", k, EVENT_KINDS) for k in kinds]
+        q = (select(interactions).where(interactions.c.user == user, interactions.c.session == session, interactions.c.kind.in_(kinds))
+             .order_by(interactions.c.at.desc(), interactions.c.id.desc()).limit(1))
+        with self._w.begin() as conn:
+            row = conn.execute(q).first()
+            if row is None:
+                return None
+            conn.execute(delete(interactions).where(interactions.c.id == row.id))
+            return R.to_interaction(row)
+
     def record_many(self, events: Iterable[Interaction]) -> int:
         """Store many interactions in one transaction (all or none); returns how many."""
         rows = [R.interaction_row(e) for e in events]

@@ -92,7 +92,7 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
             yield history, item_map, ready_box(clear=False), history
             return
         try:   # what the last answer showed and nobody played before this message: stored as skipped
-            app.skip_unplayed(user, session, on_page=set(item_map.values()))
+            app.skip_unplayed(user, session, on_page=set(item_map.values()), message=text)
         except Exception:   # a failed write here never costs the person their turn
             log.exception("storing skips failed")
         t0 = time.perf_counter()
