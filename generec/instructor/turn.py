@@ -83,8 +83,9 @@ class Instructor:
     def run(self, deps: Deps, text: str, extra_terms: list[str], upload: str | None) -> Iterator[Event]:
         t0 = time.perf_counter()
         yield Step("Reading your request", "…", status="pending")
+        tools = make_tools(deps)
         if upload not in ("image", "video") and (verdicts.is_undo(text) or deps.shown):
-            rest = yield from self._verdicts(deps, text, t0)
+            rest = yield from self._verdicts(deps, tools, text, t0)
             if not rest:
                 return
             if rest != text:   # "love it, more like that": the verdict is stored, now the request
@@ -99,7 +100,6 @@ class Instructor:
             g.action, g.edit_op = "retrieve", None
             via += f" (a{'n' if upload == 'image' else ''} {upload} alone: finding look-alikes)"
         yield Step("Reading your request", describe(g) + via, seconds=time.perf_counter() - t0)
-        tools = make_tools(deps)
         try:
             if g.action == "chat":
                 yield Say(self._chat(text))
@@ -113,10 +113,9 @@ class Instructor:
             first = exc.errors()[0]
             yield Problem(f"I couldn't use that request: {'.'.join(map(str, first['loc']))} {first['msg'].lower()}. Try rephrasing it more simply.")
 
-    def _verdicts(self, deps: Deps, text: str, t0: float) -> Iterator[Event]:
+    def _verdicts(self, deps: Deps, tools: dict, text: str, t0: float) -> Iterator[Event]:
         """Store the verdicts in words on shown items ("I love the second one"), say what was
         understood, with an undo; returns the rest of the message still to plan ("" for none)."""
-        tools = make_tools(deps)
         if verdicts.is_undo(text):
             yield Step("Reading your request", "undo the last 👍/👎 of this chat (via cue words)", seconds=time.perf_counter() - t0)
             res = tools["take_back_rating"].invoke({})
@@ -146,13 +145,10 @@ class Instructor:
 
     @staticmethod
     def _pointed_at(deps: Deps, pointer: str, visible: dict) -> str | None:
-        """The shown item a verdict points at: "this"/"it" is the shown one played last (else
-        the first shown, or the only one); other pointers go through `refs.resolve`."""
-        shown = [i for i in deps.shown if i in visible]
-        if verdicts.DEICTIC.fullmatch(pointer):
-            played = [e.item_id for e in deps.store.interactions(user=deps.user, kinds=["play", "watch"]) if e.item_id in shown]
-            return played[-1] if played else shown[0] if shown else None
-        return resolve(pointer, shown, visible, deps.catalog.embed_text)
+        """The shown item a verdict points at, by `refs.resolve`: "this"/"it" prefers the shown one
+        played last (else the first shown), as an edit's "that one" prefers the one liked last."""
+        played = [e.item_id for e in deps.store.interactions(user=deps.user, kinds=["play", "watch"])]
+        return resolve(pointer, deps.shown, visible, deps.catalog.embed_text, played)
 
     def _chat(self, text: str) -> str:
         if re.search(INJECT, " " + text.lower() + " "):

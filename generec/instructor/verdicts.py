@@ -34,7 +34,6 @@ FILLER = set("so really very quite just too the a an it this that one was is it'
              "lol haha ugh yeah yes well kinda pretty i am totally super absolutely".split())
 POLITE = set("thanks thank you cheers pls please ta thx lol haha nice".split())
 UNDO = re.compile(r"^\s*(undo|undo (that|it|this)|take (that|it) back|never ?mind (that|the (like|dislike|rating)))\s*[.!]*\s*$")
-DEICTIC = re.compile(r"this one|that one|this|that|it|these|those")
 CLAUSE = re.compile(r"[,.;!?]+|\s+(?:but|and|then)\s+|\s+-\s+")
 
 
@@ -60,8 +59,8 @@ def _verdict(clause: str) -> Verdict | None:
     if ASKS.search(c) and not re.search(r"\bno more (like|of)\b", c):
         return None
     m = POINTER.search(c)
-    if m:
-        return Verdict(kind, m.group(0), c)
+    if m:   # "these"/"those" mean what is on screen, as "this" does
+        return Verdict(kind, "this" if m.group(0) in ("these", "those") else m.group(0), c)
     rest = [w for w in re.findall(r"[a-z']+", NEGATIVE.sub(" ", POSITIVE.sub(" ", c))) if w not in FILLER]
     return Verdict(kind, "this", c, bare=True) if not rest else None   # "so boring", "love!": about what is on screen
 
@@ -79,7 +78,10 @@ def read(text: str) -> tuple[list[Verdict], str]:
         if not clause or not clause.strip():
             continue
         v = _verdict(clause)
-        (verdicts.append(v) if v else rest.append(clause.strip()))
+        if v:
+            verdicts.append(v)
+        else:
+            rest.append(clause.strip())
     if rest:
         verdicts = [v for v in verdicts if not v.bare]
     if not verdicts:
