@@ -333,3 +333,40 @@ def test_stop_cancels_a_video_being_made(web, store):
         made_after = {it.id for it in store.list_items(visible_to=None) if it.origin == "ai_created"}
         assert made_after == made_before
         assert web.outside == [], web.outside
+
+
+def test_a_verdict_in_words_and_a_corrected_belief_in_the_panel(web, store):
+    """Typed “I love the second one” after an answer stores a like on the second video shown, and
+    the reply says so. Reversing the belief “blupi” in the profile panel then keeps Blupi cartoons
+    out of the next answer to “cartoons”, which brought them before."""
+    page = web.page
+    name = f"bel{uuid.uuid4().hex[:6]}"
+    me = f"owner--{name}"
+    with screenshot_on_failure(web):
+        create_profile(page, name)
+        send(page, "cartoons", expect_videos=1)
+        rows = item_rows(page)
+        assert len(rows) >= 2, page.inner_text("#chat")
+        first = [item_of(r, store) for r in rows]
+        assert any("blupi" in it.tags for it in first), [it.tags for it in first]   # what a correction must change
+        second = first[1]
+
+        t0 = time.time() - 1
+        send(page, "I love the second one")
+        likes = store.interactions(user=me, kinds=["like"], since=t0)
+        assert [e.item_id for e in likes] == [second.id], likes
+        assert f"you liked “{second.title}”" in page.inner_text("#chat"), page.inner_text("#chat")[-600:]
+        page.wait_for_function("() => document.querySelector('#belief-md').innerText.includes('liked')", timeout=15_000)
+
+        page.fill("#belief-pick input", "blupi")
+        page.press("#belief-pick input", "Enter")
+        page.click("#belief-reverse")
+        page.wait_for_function("() => document.querySelector('#belief-said').innerText.includes('Reversed')", timeout=15_000)
+        assert "blupi" in store.get_user(me).preferences["avoid"]
+        page.wait_for_function("() => document.querySelector('#belief-md').innerText.includes('you said “less blupi”')", timeout=15_000)
+
+        before = len(item_rows(page))
+        send(page, "cartoons", expect_videos=1)
+        after = [item_of(r, store) for r in item_rows(page)[before:]]
+        assert after and not [it.title for it in after if "blupi" in it.tags], [(it.title, it.tags) for it in after]
+        assert web.outside == [], web.outside

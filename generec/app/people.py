@@ -1,5 +1,5 @@
-"""Profiles and what people tell GeneRec about items: who a name is, their profile summary,
-feedback, player signals and skips, publishing their own AI-made items, the real-only switch, and the personas.
+"""Profiles and what people tell GeneRec about items: who a name is, their profile summary and
+beliefs (with corrections), feedback, player signals and skips, publishing their own AI-made items, the real-only switch, and the personas.
 
 Player signals (`player_signal`) come from the chat's video player through `/signals`: a `play`,
 a `watch` of the seconds actually watched, and `complete` (the last stretch, when the video
@@ -127,6 +127,35 @@ class People(PlayerSignals):
             "liked": title(prof.liked), "disliked": title(prof.rejected),
             "tastes": likes, "avoids": dislikes, "preferences": prof.user.preferences,
         }
+
+    def beliefs(self, name: str, n: int = 8) -> dict:
+        """What GeneRec believes about `name` (`recsys.beliefs`): the `n` strongest beliefs with
+        their evidence, and how the five strongest moved over the person's signals."""
+        from ..recsys.beliefs import beliefs, timeline
+
+        prof = build_profile(self.store, clean_name(name))
+        items = self.catalog.visible(prof.user.name)
+        found = beliefs(prof, items, n)
+        moved = timeline(prof.user, self.store.interactions(user=prof.user.name), items, [b.label for b in found[:5]])
+        return {"beliefs": found, "timeline": moved, "set_aside": sorted((prof.user.preferences or {}).get("set_aside") or {})}
+
+    def correct_belief(self, name: str, label: str, action: str) -> str:
+        """Forget or reverse one of the person's current beliefs; the next answer follows it."""
+        from ..recsys.beliefs import beliefs, correct
+
+        user = self.user(name)
+        prof = build_profile(self.store, user.name)
+        held = {b.label: b for b in beliefs(prof, self.catalog.visible(user.name), n=10_000)}
+        if label not in held:
+            raise UserError(f"GeneRec holds no belief “{str(label)[:60]}” about you now; pick one from the list")
+        if action not in ("forget", "reverse"):
+            raise UserError(f"unknown correction “{action}”: forget or reverse")
+        b = held[label]
+        self.store.set_preferences(user.name, correct(user.preferences, label, action, b.strength))
+        if action == "forget":
+            return f"Forgot that you {'like' if b.strength > 0 else 'avoid'} “{label}”: what made me think so no longer steers your answers."
+        return (f"Reversed: you now get {'less' if b.strength > 0 else 'more'} “{label}”, "
+                "and what made me think otherwise no longer steers your answers.")
 
     def feedback(self, name: str, item_id: str, kind: str, value: float | None = None, session: str | None = None) -> Interaction:
         if kind not in EVENT_KINDS:

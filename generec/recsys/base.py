@@ -129,6 +129,14 @@ class Recommender:
         return sp.csr_matrix((val, idx, indptr), shape=(len(rows), len(self.items)))
 
     # ---- scoring ------------------------------------------------------------------------------
+    def score_row(self, row: dict[int, float]) -> np.ndarray:
+        """Dense scores for a row that is no stored user's (item index -> weight), folded in as
+        a new user's would be: e.g. a user's row with the events they set aside taken out."""
+        idx = np.fromiter(row, np.int64, len(row))
+        val = np.fromiter(row.values(), np.float32, len(row))
+        X = sp.csr_matrix((val, idx, np.array([0, len(row)])), shape=(1, len(self.items)))
+        return np.asarray(self._score_rows(X, np.array([-1])), np.float32)[0]
+
     def score_users(self, users: np.ndarray) -> np.ndarray:
         """Dense scores (len(users) x n_items) for user indices; used by `recommend` and the bench."""
         users = np.asarray(users, np.int64)

@@ -119,7 +119,7 @@ class Feed:
         with self._lock:
             self.live.sync()   # events stored since the last call change this ranking: no retrain
             T = self.live.vectors(ids)
-            taste, source = self.live.taste(name, ids)
+            taste, source = self.live.taste(name, ids, profile.set_aside)
             weights = {i: w for i, w in profile.weights().items() if i in origins}
             liked_ids = [i for i, w in weights.items() if w > 0][-RECENT_LIKES:]
             liked, liked_strength = _weighted(self.live.vectors(liked_ids), [weights[i] for i in liked_ids])

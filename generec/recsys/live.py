@@ -220,13 +220,14 @@ class LiveModel:
         out[ok] = V[idx[ok]]
         return out
 
-    def taste(self, user: str, ids: list[str]) -> tuple[np.ndarray, str]:
+    def taste(self, user: str, ids: list[str], set_aside: Iterable[str] = ()) -> tuple[np.ndarray, str]:
         """The default model's scores for `user` over `ids`, best = 1, and where they come from
         (the recommender model's own view of the user, not `profile.taste`: that is their history as vectors and labels).
 
         "hybrid": the user has events; items they already have events on score 0 here (the model
         finds what is new to them; their own likes act in the feed's content terms).
         "popularity": no events yet (a new or unknown user); "none": nobody has any events.
+        Events on `set_aside` items (a belief the user corrected) are left out of their row.
         """
         m = self.model
         idx = m.items.lookup(ids)
@@ -236,7 +237,12 @@ class LiveModel:
         row = m.row(u) if u is not None else {}
         source = "none"
         if row:
-            full = m.score_users(np.array([u]))[0]
+            drop = {m.items.get(i) for i in set_aside} & set(row)
+            if not drop:
+                full = m.score_users(np.array([u]))[0]
+            else:
+                kept = {j: w for j, w in row.items() if j not in drop}
+                full = m.score_row(kept) if kept else np.zeros(len(m.items), np.float32)
             out[ok] = full[idx[ok]]
             seen = np.isin(idx, np.fromiter(row, np.int64, len(row)))
             out[seen] = 0.0

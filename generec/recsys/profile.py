@@ -28,6 +28,8 @@ class Profile:
     rejection_streak: int = 0                                 # latest dislikes and unplayed answers in a row
     durations: dict[str, float] = field(default_factory=dict)  # length of each watched item, seconds
     touched: list[str] = field(default_factory=list)          # items with a verdict, play or watch, by their latest one
+    set_aside: set[str] = field(default_factory=set)          # items whose events a corrected belief set aside (`beliefs.correct`)
+    last_at: dict[str, float] = field(default_factory=dict)   # item -> time of its latest verdict, play or watch
 
     @property
     def seen(self) -> set[str]:
@@ -49,6 +51,8 @@ class Profile:
         played = set(self.played)
         out = {}
         for i in self.touched:
+            if i in self.set_aside:
+                continue
             kind = verdict.get(i)
             if kind in ("like", "dislike"):
                 out[i] = event_weight(kind)
@@ -63,8 +67,8 @@ class Profile:
 
     def tastes(self, items: dict, n: int = 6) -> tuple[list[str], list[str]]:
         """Tags that recur in liked items, and in rejected ones (minus those also liked)."""
-        like = Counter(t for i in self.liked if i in items for t in items[i].tags)
-        dis = Counter(t for i in self.rejected if i in items for t in items[i].tags)
+        like = Counter(t for i in self.liked if i in items and i not in self.set_aside for t in items[i].tags)
+        dis = Counter(t for i in self.rejected if i in items and i not in self.set_aside for t in items[i].tags)
         return [t for t, _ in like.most_common(n)], [t for t, _ in dis.most_common(n) if t not in like][:n]
 
 
@@ -72,17 +76,36 @@ def build_profile(store, name: str) -> Profile:
     user = store.get_user(name)
     if user is None:
         raise KeyError(name)
+    prof = from_events(user, store.interactions(user=name))
+    aside = (user.preferences or {}).get("set_aside") or {}
+    need = set(prof.watched) | (set(prof.touched) if aside else set())
+    items = store.get_items(need) if need else {}
+    prof.durations = {i: items[i].duration_s for i in prof.watched if i in items and items[i].duration_s}
+    prof.set_aside = aside_items(prof, items, aside)
+    return prof
+
+
+def aside_items(prof: Profile, items: dict, aside: dict[str, float]) -> set[str]:
+    """Items whose events a correction set aside: they carry a corrected label, and nothing
+    happened to them after the correction (`aside`: label -> when it was corrected)."""
+    return {i for i in prof.touched if i in items and any(prof.last_at.get(i, 0.0) <= aside[t] for t in items[i].tags if t in aside)}
+
+
+def from_events(user: User, events) -> Profile:
+    """The profile that `events` (one user's, in the order they happened) add up to, without
+    item lengths or corrections (`build_profile` adds both from the store)."""
     prof = Profile(user=user)
     verdict: dict[str, str] = {}
     played: set[str] = set()
     streak_events = []
     touched: dict[str, None] = {}
-    for ev in store.interactions(user=name):
+    for ev in events:
         if ev.session == "simulated":
             prof.simulated_events += 1
         if ev.kind != "impression":
             touched.pop(ev.item_id, None)   # re-insert: the order follows the latest event
             touched[ev.item_id] = None
+            prof.last_at[ev.item_id] = ev.at
         if ev.kind in ("like", "dislike", "skip"):
             verdict.pop(ev.item_id, None)  # re-insert so dict order follows the latest verdict
             verdict[ev.item_id] = ev.kind
@@ -98,8 +121,6 @@ def build_profile(store, name: str) -> Profile:
     for item_id, kind in verdict.items():
         {"like": prof.liked, "dislike": prof.disliked, "skip": prof.skipped}[kind].append(item_id)
     prof.touched = list(touched)
-    if prof.watched:
-        prof.durations = {i: it.duration_s for i, it in store.get_items(prof.watched).items() if it.duration_s}
     streak = 0
     for kind, _ in reversed(streak_events):
         if kind == "like":

@@ -24,7 +24,7 @@ from ..app.accounts import COPY, AccessError, copy_name, erase_data, profile_lab
 from ..app import GeneRec, UserError, clean_name
 from . import access
 from .messages import END, HEARTBEAT_S, INTRO, STOPPED, YOU, Failed, busy_box, cancel_new_jobs, job_ids, pump, ready_box, settle, to_messages
-from .panels import corpus_rows, profile_markdown
+from .panels import beliefs_view, corpus_rows, profile_markdown
 
 log = logging.getLogger("generec.ui")
 
@@ -175,9 +175,9 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
         except AccessError:
             return gr.Dropdown(choices=[("You", YOU)])
 
-    def first_profile(request: gr.Request = None):
+    def profile_card(choice, request: gr.Request = None):
         try:
-            return profile_markdown(app, profile(request, YOU))
+            return profile_markdown(app, profile(request, choice))
         except (UserError, AccessError) as exc:
             return str(exc)
 
@@ -224,6 +224,22 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
             msg = f"⚠️ {exc}"
         return msg, my_items(choice, request)
 
+    def show_beliefs(choice, request: gr.Request = None):
+        try:
+            user = profile(request, choice)
+        except (UserError, AccessError):
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        bars, lines, text, labels = beliefs_view(app, user)
+        return bars, lines, text, gr.Dropdown(choices=labels, value=None)
+
+    def correct_belief(choice, label, action, request: gr.Request = None):
+        if not label:
+            return "Pick a belief in the list first."
+        try:
+            return app.correct_belief(profile(request, choice), label, action)
+        except (UserError, AccessError) as exc:
+            return f"⚠️ {exc}"
+
     def erase_mine(confirm, request: gr.Request = None):
         if not confirm:
             return "Tick the box first: this deletes every profile of yours, its history and its private videos.", gr.skip()
@@ -259,6 +275,17 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
                     create = gr.Button("Create", scale=1, elem_id="create-profile")
                 real_only = gr.Checkbox(label="Real items only (never edit or make videos for me)", elem_id="real-only", value=False)
                 profile_md = gr.Markdown("", elem_id="profile-md")
+                with gr.Accordion("What GeneRec believes about you", open=True, elem_id="beliefs"):
+                    belief_bars = gr.BarPlot(x="belief", y="strength", color="kind", elem_id="belief-bars", height=220,
+                                             x_title="", y_title="strength (+ taste, − avoidance)", show_label=False)
+                    belief_lines = gr.LinePlot(x="step", y="strength", color="belief", elem_id="belief-lines", height=200,
+                                               x_title="your signals, oldest → newest", y_title="strength", show_label=False)
+                    belief_md = gr.Markdown(elem_id="belief-md")
+                    belief_pick = gr.Dropdown(choices=[], label="Correct a belief", elem_id="belief-pick", allow_custom_value=True)
+                    with gr.Row():
+                        forget = gr.Button("Forget it", elem_id="belief-forget", size="sm")
+                        reverse = gr.Button("Reverse it", elem_id="belief-reverse", size="sm")
+                    corrected = gr.Markdown(elem_id="belief-said")
                 with gr.Accordion("Your AI-made videos", open=False):
                     mine = gr.Dropdown(choices=[], label="Private until you publish one", elem_id="mine", allow_custom_value=True)
                     publish = gr.Button("Publish to everyone", elem_id="publish")
@@ -274,16 +301,25 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
         turn_ev = box.submit(respond, [box, user, session, item_map, past], [chat, item_map, box, past], api_name="chat",
                              concurrency_limit=app.settings.max_waiting + 4, concurrency_id="turns")
         # after the turn, and also after a Stop (a cancelled respond never reaches its last yield)
+        belief_outs = [belief_bars, belief_lines, belief_md, belief_pick]
         turn_ev.then(after_turn, [past], [chat, box, past], api_visibility="private", queue=False).then(
-            my_items, [user], [mine], api_visibility="private", queue=False)
+            my_items, [user], [mine], api_visibility="private", queue=False).then(
+            show_beliefs, [user], belief_outs, api_visibility="private", queue=False)
         # Stop cancels the running turn: Gradio closes respond's generator, which ends the turn
         box.stop(None, None, None, cancels=[turn_ev], api_visibility="private")
         demo.load(refresh_profiles, None, [user], api_visibility="private", queue=False)
-        demo.load(first_profile, None, [profile_md], api_visibility="private", queue=False)
+        demo.load(profile_card, [user], [profile_md], api_visibility="private", queue=False)
         demo.load(my_items, [user], [mine], api_visibility="private", queue=False)
-        chat.like(on_like, [user, session, item_map], [profile_md], api_visibility="private")
+        demo.load(show_beliefs, [user], belief_outs, api_visibility="private", queue=False)
+        chat.like(on_like, [user, session, item_map], [profile_md], api_visibility="private").then(
+            show_beliefs, [user], belief_outs, api_visibility="private", queue=False)
         user.change(pick_user, [user], [profile_md, chat, item_map, real_only, past], api_visibility="private").then(
-            my_items, [user], [mine], api_visibility="private", queue=False)
+            my_items, [user], [mine], api_visibility="private", queue=False).then(
+            show_beliefs, [user], belief_outs, api_visibility="private", queue=False)
+        for button, action in ((forget, "forget"), (reverse, "reverse")):
+            button.click(correct_belief, [user, belief_pick, gr.State(action)], [corrected], api_visibility="private").then(
+                show_beliefs, [user], belief_outs, api_visibility="private", queue=False).then(
+                profile_card, [user], [profile_md], api_visibility="private", queue=False)
         publish.click(publish_item, [user, mine], [published, mine], api_name="publish")
         real_only.input(toggle_real_only, [user, real_only], [profile_md], api_visibility="private")
         create.click(create_user, [new_name], [user, profile_md, new_name], api_visibility="private")
