@@ -19,6 +19,7 @@ BENCHES = {
     "feed": ("generec.bench.feed", "main"),
     "load": ("generec.bench.load", "main"),
     "checks": ("generec.bench.checks", "main"),
+    "verdicts": ("generec.bench.verdicts", "main"),
 }
 ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"],
             "load": ["--sessions", "4", "--turns", "3"], "checks": ["--items", "4"]}

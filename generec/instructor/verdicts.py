@@ -34,7 +34,9 @@ FILLER = set("so really very quite just too the a an it this that one was is it'
              "lol haha ugh yeah yes well kinda pretty i am totally super absolutely".split())
 POLITE = set("thanks thank you cheers pls please ta thx lol haha nice".split())
 UNDO = re.compile(r"^\s*(undo|undo (that|it|this)|take (that|it) back|never ?mind (that|the (like|dislike|rating)))\s*[.!]*\s*$")
-CLAUSE = re.compile(r"[,.;!?]+|\s+(?:but|and|then)\s+|\s+-\s+")
+CLAUSE = re.compile(r"([,.;!?]+|\s+(?:but|and|then)\s+|\s+-\s+)")
+# a question about an item is no verdict on it ("is it any good?", "what makes it a good movie?")
+QUESTION = re.compile(r"^(is|was|are|were|did|does|do|what|how|why|which|who|have you|has|can|could|would|will|should)\b")
 
 
 @dataclass
@@ -49,9 +51,9 @@ def is_undo(text: str) -> bool:
     return bool(UNDO.match((text or "").lower()))
 
 
-def _verdict(clause: str) -> Verdict | None:
+def _verdict(clause: str, asked: bool = False) -> Verdict | None:
     c = clause.strip().lower().replace("’", "'")
-    if not c or NOT_A_VERDICT.search(c):
+    if not c or NOT_A_VERDICT.search(c) or asked or QUESTION.match(c):
         return None
     kind = "dislike" if NEGATIVE.search(c) else "like" if POSITIVE.search(c) else None
     if kind is None:
@@ -74,10 +76,11 @@ def read(text: str) -> tuple[list[Verdict], str]:
     if re.search(CREATE, low) or re.search(r"\b(rewrite|redo|edit|add|remove|fix|brighten|darken|louder|quieter|crop|mute)\b", low) or any(re.search(p, low) for _, p in EDIT_OPS):
         return [], text
     verdicts, rest = [], []
-    for clause in CLAUSE.split(text):
+    parts = CLAUSE.split(text)
+    for clause, after in zip(parts[::2], parts[1::2] + [""]):
         if not clause or not clause.strip():
             continue
-        v = _verdict(clause)
+        v = _verdict(clause, asked="?" in after)
         if v:
             verdicts.append(v)
         else:

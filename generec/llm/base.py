@@ -59,6 +59,10 @@ class ChatLLM(Protocol):
 
     def text(self, system: str, user: str, max_tokens: int = 160) -> str: ...
 
+    def choice(self, system: str, user: str, options: tuple[str, ...], examples: list[Example] = ()) -> dict[str, float]:
+        """Log-probabilities (renormalised over `options`) that the reply's first word is each option."""
+        ...
+
 
 def messages(system: str, user: str, examples: list[Example] = ()) -> list[dict]:
     """System prompt and examples first, the request last: a fixed prefix llama.cpp can reuse."""

@@ -49,3 +49,14 @@ class FakeLLM:
 
     def text(self, system, user, max_tokens=160):
         return str(self._next("text", system, user, None))
+
+    def choice(self, system, user, options, examples=()):
+        """The answer is a dict of option -> log-probability, or a number: the log-odds of the
+        first option against the second."""
+        import math
+
+        ans = self._next("choice", system, user, None)
+        if isinstance(ans, dict):
+            return {o: float(ans[o]) for o in options}
+        s = float(ans)
+        return {options[0]: -math.log1p(math.exp(-s)), options[1]: -math.log1p(math.exp(s))}

@@ -74,6 +74,7 @@ def _close_models() -> None:
 
 class LlamaCppLLM:
     timeout_s: float | None = None   # generation stops this long after the prompt is read (reading it is bounded by n_ctx)
+    _format = None                   # the model's own chat template, for `choice` (built on first use)
 
     def __init__(self, path: Path, threads: int = 1, n_ctx: int = 4096, state_dir: Path | None = None):
         if not Path(path).is_file():
@@ -137,21 +138,42 @@ class LlamaCppLLM:
             raise LLMUnavailable(str(exc)) from exc
         return cls(path, settings.threads, state_dir=settings.data_dir / "cache" / "llm")
 
-    def _complete(self, msgs: list[dict], max_tokens: int, **kw) -> str:
+    def _bring_back(self, msgs: list[dict]) -> tuple[dict, str, str, object]:
+        """(cache, family, prefix, saved state) for this call's system + examples, with the
+        family's evaluated prefix loaded when another family ran since. Call under the lock."""
         prefix = json.dumps(msgs[:-1], sort_keys=True)   # system + examples
         family = hashlib.sha1(prefix.encode()).hexdigest()
+        cache = _prefixes.setdefault(id(self.llm), {"last": None, "states": OrderedDict(), "seen": set()})
+        saved = cache["states"].get(family)
+        if saved is None and cache["last"] != family and len(prefix) >= LONG_PREFIX:
+            saved = self._read_state(family)   # evaluated by an earlier process (the corpus build)
+            if saved is not None:
+                cache["states"][family] = saved
+        if saved is not None and cache["last"] != family:
+            try:
+                self.llm.load_state(saved)   # another family ran since: bring this one's prefix back
+            except (RuntimeError, ValueError):
+                cache["states"].pop(family, None)
+        return cache, family, prefix, saved
+
+    def _keep(self, cache: dict, family: str, prefix: str, saved) -> None:
+        """After a finished call: keep the family's state when it is worth it (a long prefix,
+        seconds to re-read, or one that recurs). Call under the lock."""
+        if saved is None and (len(prefix) >= LONG_PREFIX or family in cache["seen"]):
+            try:
+                cache["states"][family] = self.llm.save_state()
+                while len(cache["states"]) > MAX_STATES:
+                    cache["states"].popitem(last=False)
+                if len(prefix) >= LONG_PREFIX:
+                    self._write_state(family, cache["states"][family])
+            except (RuntimeError, ValueError, MemoryError):
+                pass   # only speed is lost
+        cache["last"] = family
+        cache["seen"].add(family)
+
+    def _complete(self, msgs: list[dict], max_tokens: int, **kw) -> str:
         with self.lock:
-            cache = _prefixes.setdefault(id(self.llm), {"last": None, "states": OrderedDict(), "seen": set()})
-            saved = cache["states"].get(family)
-            if saved is None and cache["last"] != family and len(prefix) >= LONG_PREFIX:
-                saved = self._read_state(family)   # evaluated by an earlier process (the corpus build)
-                if saved is not None:
-                    cache["states"][family] = saved
-            if saved is not None and cache["last"] != family:
-                try:
-                    self.llm.load_state(saved)   # another family ran since: bring this one's prefix back
-                except (RuntimeError, ValueError):
-                    cache["states"].pop(family, None)
+            cache, family, prefix, saved = self._bring_back(msgs)
             deadline = None
             parts, late, stopped = [], False, False
             try:   # streamed, so generation past its deadline can be stopped between tokens
@@ -175,18 +197,7 @@ class LlamaCppLLM:
                 if stopped:
                     raise LLMCancelled("stopped by the user")
                 raise LLMTimeout(f"the model took longer than {self.timeout_s:.0f} s")
-            # worth keeping: a long prefix (seconds to re-read), or one that recurs
-            if saved is None and (len(prefix) >= LONG_PREFIX or family in cache["seen"]):
-                try:
-                    cache["states"][family] = self.llm.save_state()
-                    while len(cache["states"]) > MAX_STATES:
-                        cache["states"].popitem(last=False)
-                    if len(prefix) >= LONG_PREFIX:
-                        self._write_state(family, cache["states"][family])
-                except (RuntimeError, ValueError, MemoryError):
-                    pass   # only speed is lost
-            cache["last"] = family
-            cache["seen"].add(family)
+            self._keep(cache, family, prefix, saved)
         return "".join(parts)
 
     def json(self, system, user, schema, max_tokens=256, examples=()):
@@ -196,3 +207,38 @@ class LlamaCppLLM:
 
     def text(self, system, user, max_tokens=160):
         return self._complete(messages(system, user), max_tokens).strip()
+
+    def choice(self, system, user, options, examples=()):
+        """Log-probabilities that the reply starts with each of `options` (single words; a
+        capitalised first letter counts as the same word), renormalised over them. Read from the
+        logits after the prompt, nothing sampled: a score to set a threshold on."""
+        import numpy as np
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        msgs = messages(system, user, examples)
+        llm = self.llm
+        if self._format is None:
+            template = llm.metadata.get("tokenizer.chat_template")
+            if not template:
+                raise LLMUnavailable(f"{self.path.name} carries no chat template")
+            eos, bos = (llm._model.token_get_text(t) if t >= 0 else "" for t in (llm.token_eos(), llm.token_bos()))
+            self._format = Jinja2ChatFormatter(template, eos, bos)
+        prompt = self._format(messages=msgs).prompt
+        ids = {o: {llm.tokenize(v.encode(), add_bos=False)[0] for v in (o, o[:1].upper() + o[1:])} for o in options}
+        with self.lock:
+            cache, family, prefix, saved = self._bring_back(msgs)
+            toks = llm.tokenize(prompt.encode(), add_bos=False, special=True)
+            if len(toks) >= llm.n_ctx():
+                raise LLMError("the prompt does not fit the context window")
+            same = 0
+            for a, b in zip(llm.input_ids[:llm.n_tokens], toks):
+                if a != b:
+                    break
+                same += 1
+            llm.n_tokens = min(same, len(toks) - 1)   # at least the last token is read again, for its logits
+            llm.eval(toks[llm.n_tokens:])
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+            self._keep(cache, family, prefix, saved)
+        mass = {o: float(np.logaddexp.reduce(logits[sorted(v)])) for o, v in ids.items()}
+        total = float(np.logaddexp.reduce(list(mass.values())))
+        return {o: m - total for o, m in mass.items()}

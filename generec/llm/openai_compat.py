@@ -36,3 +36,26 @@ class OpenAILLM:
 
     def text(self, system, user, max_tokens=160):
         return self._invoke(messages(system, user), max_tokens).strip()
+
+    def choice(self, system, user, options, examples=()):
+        """Log-probabilities that the reply starts with each of `options`, renormalised over them,
+        from the server's top log-probabilities of the first token (OpenAI, vLLM and llama.cpp's
+        server return them; a server that does not gets an LLMError)."""
+        import math
+
+        try:
+            out = self.chat.bind(max_tokens=1, logprobs=True, top_logprobs=20).invoke(
+                [(m["role"], m["content"] or "") for m in messages(system, user, examples)])
+        except Exception as exc:  # network, auth, server errors all arrive as different types
+            raise LLMError(f"{self.name}: {type(exc).__name__}: {str(exc)[:160]}") from exc
+        content = ((out.response_metadata or {}).get("logprobs") or {}).get("content") or []
+        top = content[0].get("top_logprobs", []) if content else []
+        mass = {o: 0.0 for o in options}
+        for t in top:
+            word = str(t.get("token", "")).strip().lower()
+            if word in mass:
+                mass[word] += math.exp(t["logprob"])
+        total = sum(mass.values())
+        if total <= 0:
+            raise LLMError(f"{self.name}: no log-probabilities for {', '.join(options)} in the answer")
+        return {o: math.log(max(m, 1e-12) / total) for o, m in mass.items()}

@@ -1,0 +1,74 @@
+"""`python -m generec bench verdicts --set FILE`: verdicts in words told apart from requests, on
+turns that other people wrote and labelled.
+
+The set is JSONL, one user turn per line: `text`, `feedback` (true when the turn gives a like or a
+dislike on what was just recommended), `polarity` (like, dislike, mixed or ""), `request` (it
+also asks for something) and `role` (`tune` or `sealed`). Each turn goes through the reader the
+chat uses (`instructor.verdicts.read`). Printed per role, with n and Wilson 95 % intervals:
+- feedback-versus-not accuracy (a verdict found exactly when the turn gives one), beside the
+  baseline that never finds one,
+- precision and recall of the verdicts found,
+- polarity accuracy on the turns where a verdict was rightly found (mixed ones left out),
+- requests left to plan: of the turns that also ask for something, how many keep a request part.
+
+The set it was written for is ReDial seeker turns with IARD's human intent codes (ACC/REJ are
+feedback, AskForRec a request), built by `scripts/verdict_set.py`. Its annotations are
+non-commercial, so it is not shipped: pass its path.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..instructor import verdicts
+from .fidelity import wilson
+
+
+def _rate(k: int, n: int) -> dict:
+    lo_hi = wilson(k, n)
+    return {"k": k, "n": n, "rate": round(k / n, 3) if n else None, "ci95": [round(x, 3) for x in lo_hi] if lo_hi else None}
+
+
+def score(rows: list[dict]) -> dict:
+    found = [verdicts.read(r["text"]) for r in rows]
+    said = [bool(v) for v, _ in found]
+    truth = [bool(r["feedback"]) for r in rows]
+    tp = sum(s and t for s, t in zip(said, truth))
+    polar = [(v, r) for (v, _), s, r in zip(found, said, rows) if s and r["feedback"] and r["polarity"] in ("like", "dislike")]
+    right_polarity = sum(all(x.kind == r["polarity"] for x in v) for v, r in polar)
+    asks = [(v, rest) for (v, rest), r in zip(found, rows) if r.get("request")]
+    return {"accuracy": _rate(sum(s == t for s, t in zip(said, truth)), len(rows)),
+            "baseline_never_a_verdict": _rate(sum(not t for t in truth), len(rows)),
+            "precision": _rate(tp, sum(said)), "recall": _rate(tp, sum(truth)),
+            "polarity": _rate(right_polarity, len(polar)),
+            "requests_kept": _rate(sum(bool(rest) for _, rest in asks), len(asks))}
+
+
+def mistakes(rows: list[dict], n: int = 12) -> list[dict]:
+    out = []
+    for r in rows:
+        v, rest = verdicts.read(r["text"])
+        if bool(v) != bool(r["feedback"]):
+            out.append({"text": r["text"][:140], "labelled": r.get("codes") or r["feedback"], "read": [x.kind for x in v]})
+    return out[:n]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="generec bench verdicts", description=__doc__.splitlines()[0])
+    ap.add_argument("--set", type=Path, help="JSONL of labelled user turns (see the module doc)")
+    ap.add_argument("--role", choices=["tune", "sealed", "all"], default="tune", help="which part to score (sealed: once, on what lands)")
+    ap.add_argument("--mistakes", action="store_true", help="also list misread turns (never for the sealed part)")
+    args = ap.parse_args(argv)
+    if args.set is None:
+        print("(no labelled set given: --set FILE; the ReDial + IARD set is not shipped, see the README)")
+        return 0
+    rows = [json.loads(line) for line in args.set.read_text().splitlines() if line.strip()]
+    out = {}
+    for role in (["tune", "sealed"] if args.role == "all" else [args.role]):
+        part = [r for r in rows if r.get("role", "tune") == role]
+        out[role] = score(part)
+        if args.mistakes and role == "tune":
+            out["tune_mistakes"] = mistakes(part)
+    print(json.dumps(out, indent=1, ensure_ascii=False))
+    return 0
