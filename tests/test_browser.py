@@ -108,8 +108,11 @@ def n_videos(page) -> int:
 
 
 def send(page, text: str = "", photo: Path | None = None, expect_videos: int = 0) -> None:
-    """Submit the box and wait until the answer is complete (the box is usable again)."""
+    """Submit the box and wait until the answer is complete (the box is usable again). The
+    message's own row shows with the turn's first update, which also locks the box: until it
+    shows, a still-usable box says nothing about the answer."""
     before = n_videos(page)
+    rows = page.locator("#chat .message-row").count()
     if photo is not None:
         page.set_input_files("#box input[type=file]", str(photo))
         # the attachment is uploaded before the message can go
@@ -117,6 +120,7 @@ def send(page, text: str = "", photo: Path | None = None, expect_videos: int = 0
                                "document.querySelectorAll('#box img, #box .thumbnail-item').length > 0")
     page.fill("#box textarea", text)
     page.press("#box textarea", "Enter")
+    page.wait_for_function("n => document.querySelectorAll('#chat .message-row').length > n", arg=rows)
     page.wait_for_function("n => document.querySelectorAll('#chat video').length >= n", arg=before + expect_videos)
     page.wait_for_function("() => { const t = document.querySelector('#box textarea'); return t && !t.disabled; }")
     page.wait_for_function("() => !document.querySelector('#chat .pending')")
@@ -336,9 +340,10 @@ def test_stop_cancels_a_video_being_made(web, store):
 
 
 def test_a_verdict_in_words_and_a_corrected_belief_in_the_panel(web, store):
-    """Typed “I love the second one” after an answer stores a like on the second video shown, and
-    the reply says so. Reversing the belief “blupi” in the profile panel then keeps Blupi cartoons
-    out of the next answer to “cartoons”, which brought them before."""
+    """Typed “I love the second one” (or whichever ordinal points at a Blupi cartoon) after an answer
+    stores a like on that video, and the reply says so. Reversing the belief “blupi” in the profile
+    panel then keeps Blupi cartoons out of the next answer to “cartoons”, which brought them before.
+    A voice note saying the same verdict stores a like too."""
     page = web.page
     name = f"bel{uuid.uuid4().hex[:6]}"
     me = f"owner--{name}"
@@ -348,11 +353,12 @@ def test_a_verdict_in_words_and_a_corrected_belief_in_the_panel(web, store):
         rows = item_rows(page)
         assert len(rows) >= 2, page.inner_text("#chat")
         first = [item_of(r, store) for r in rows]
-        assert any("blupi" in it.tags for it in first), [it.tags for it in first]   # what a correction must change
-        second = first[1]
+        blupi = [i for i, it in enumerate(first) if "blupi" in it.tags]
+        assert blupi and blupi[0] < 3, [it.tags for it in first]   # what a correction must change
+        second = first[blupi[0]]    # the liked one, so that “blupi” is a belief the panel holds
 
         t0 = time.time() - 1
-        send(page, "I love the second one")
+        send(page, f"I love the {('first', 'second', 'third')[blupi[0]]} one")
         likes = store.interactions(user=me, kinds=["like"], since=t0)
         assert [e.item_id for e in likes] == [second.id], likes
         assert f"you liked “{second.title}”" in page.inner_text("#chat"), page.inner_text("#chat")[-600:]
@@ -361,7 +367,9 @@ def test_a_verdict_in_words_and_a_corrected_belief_in_the_panel(web, store):
         page.fill("#belief-pick input", "blupi")
         page.press("#belief-pick input", "Enter")
         page.click("#belief-reverse")
-        page.wait_for_function("() => document.querySelector('#belief-said').innerText.includes('Reversed')", timeout=15_000)
+        page.wait_for_function("() => /Reversed|⚠️|Pick a belief/.test(document.querySelector('#belief-said').innerText)", timeout=30_000)
+        said = page.inner_text("#belief-said")
+        assert "Reversed" in said, said
         assert "blupi" in store.get_user(me).preferences["avoid"]
         page.wait_for_function("() => document.querySelector('#belief-md').innerText.includes('you said “less blupi”')", timeout=15_000)
 
@@ -369,4 +377,22 @@ def test_a_verdict_in_words_and_a_corrected_belief_in_the_panel(web, store):
         send(page, "cartoons", expect_videos=1)
         after = [item_of(r, store) for r in item_rows(page)[before:]]
         assert after and not [it.title for it in after if "blupi" in it.tags], [(it.title, it.tags) for it in after]
+
+        # the same verdict as a voice note: Piper says it, the app transcribes it (Whisper) and stores the like
+        assert len(after) >= 2, [it.title for it in after]
+        wav = Path(SHOT).with_name(f"{name}-love-the-second.wav")
+        from generec.creator.narration import load_voice, write_track
+
+        speech = load_voice("piper", strict=True).say("I love the second one.")
+        write_track([(0.3, speech)], speech.seconds + 0.8, wav)
+        t1 = time.time() - 1
+        page.set_input_files("#box input[type=file]", str(wav))
+        page.wait_for_function("() => !document.querySelector('#box textarea').disabled && document.querySelectorAll('#box audio, #box .thumbnail-item, #box .file-preview, #box [data-testid=file]').length > 0",
+                               timeout=30_000)
+        page.press("#box textarea", "Enter")
+        liked = poll(lambda: store.interactions(user=me, kinds=["like"], since=t1), seconds=120)
+        assert [e.item_id for e in liked] == [after[1].id], (liked, page.inner_text("#chat")[-600:])
+        # read as a verdict once transcribed, the voice note is no request that passed the answer by
+        assert store.interactions(user=me, kinds=["skip"], since=t1) == []
+        page.wait_for_function("t => document.querySelector('#chat').innerText.includes(t)", arg=f"you liked “{after[1].title}”", timeout=30_000)
         assert web.outside == [], web.outside

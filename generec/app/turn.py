@@ -2,11 +2,14 @@
 instructor plan and call its tools, present every item, and store the messages and impressions.
 
 A mixin of `GeneRec`. Nothing is stored for a message that carried nothing usable; a refused
-request is stored with the refusal; every item shown is an impression.
+request is stored with the refusal; every item shown is an impression. Given the page's items
+(`on_page`), the turn also stores as skipped what the last answer showed and nobody played, once
+the message is read: a voice note's transcript can be a verdict on that answer, which is no skip.
 """
 from __future__ import annotations
 
 import json
+import logging
 import time
 from typing import Iterator
 
@@ -18,6 +21,7 @@ from .present import present
 from .uploads import read_uploads
 
 MAX_TEXT = 2000
+log = logging.getLogger(__name__)
 
 
 class Turns:
@@ -27,7 +31,8 @@ class Turns:
 
         return screen(self.settings, self.store, user, text)
 
-    def turn(self, name: str, text: str = "", files: list[str] | None = None, session: str | None = None) -> Iterator[Event]:
+    def turn(self, name: str, text: str = "", files: list[str] | None = None, session: str | None = None,
+             on_page: set[str] | None = None) -> Iterator[Event]:
         text = (text or "").strip()
         session = session or "default"
         try:
@@ -50,8 +55,13 @@ class Turns:
             # nothing usable arrived: say so, and store nothing (a bad upload leaves no trace)
             yield Say("I couldn't use anything in that message. Try typing what you'd like to see.")
             return
-        self.store.add_message(user.name, session, "user", text, {"files": [str(f) for f in files or []]})
         request = " ".join(x for x in (text, seen.transcript) if x)
+        if on_page is not None:
+            try:   # before this message is stored: the last answer is the one it follows
+                self.skip_unplayed(user.name, session, on_page=on_page, message=request)
+            except Exception:   # a failed write here never costs the person their turn
+                log.exception("storing skips failed")
+        self.store.add_message(user.name, session, "user", text, {"files": [str(f) for f in files or []]})
         if request:
             t0 = time.perf_counter()
             report = self.screen(user.name, request)

@@ -91,17 +91,13 @@ def build_demo(app: GeneRec, mode: str | None = None) -> gr.Blocks:
             history.append(gr.ChatMessage(role="assistant", content=f"⚠️ {refused}"))
             yield history, item_map, ready_box(clear=False), history
             return
-        try:   # what the last answer showed and nobody played before this message: stored as skipped
-            app.skip_unplayed(user, session, on_page=set(item_map.values()), message=text)
-        except Exception:   # a failed write here never costs the person their turn
-            log.exception("storing skips failed")
         t0 = time.perf_counter()
         # The turn runs on a pump thread and this generator yields at least every HEARTBEAT_S: Gradio
         # can close a generator only between yields, so Stop (or a closed page) takes effect at once
         # instead of after the creator's current stage.
         events: queue.Queue = queue.Queue()
         stop, jobs_before = threading.Event(), job_ids(app)
-        threading.Thread(target=pump, args=(app.turn(user, text, files, session=session), events, stop),
+        threading.Thread(target=pump, args=(app.turn(user, text, files, session=session, on_page=set(item_map.values())), events, stop),
                          name=f"turn-{session}", daemon=True).start()
         finished = False
         try:
