@@ -66,7 +66,7 @@ demo: corpus
 	$(PY) app.py
 
 test: corpus
-	GENEREC_STRICT=1 $(PY) -m pytest -q tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected: failing"; exit 1; fi; exit $$rc
+	GENEREC_STRICT=1 $(PY) -m pytest -q --durations=25 tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected: failing"; exit 1; fi; exit $$rc
 
 bench: corpus
 	$(PY) -m generec bench all
