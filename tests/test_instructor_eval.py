@@ -106,3 +106,41 @@ def test_held_out_set_is_well_formed_and_new(rows):
         if "follow_up" in r["tags"]:
             assert r["context"]["shown"] and r["gold"]["item_ref"], r["text"]
     assert set(Counter(r["gold"]["action"] for r in held)) == set(ACTIONS)
+
+
+def test_the_model_alone_is_measured_without_the_cue_word_corrections(tmp_path, capsys):
+    """`+alone` plans with the model's answer as it is; the default corrects it by the cue words.
+    The bench names the set's role and how many plans fell back to the rules."""
+    import json
+
+    from generec.bench.instructor import _planner, main, role_of
+    from generec.config import Settings
+    from generec.instructor.planner import Planner
+    from generec.llm.fake import FakeLLM
+
+    always_chat = lambda *a: {"action": "chat"}   # noqa: E731 - a model that never sees a search
+    text = "do you have anything with tractors"
+    assert Planner(FakeLLM(respond=always_chat)).plan(text).guidance.action == "retrieve"
+    assert Planner(FakeLLM(respond=always_chat), check=False).plan(text).guidance.action == "chat"
+    assert _planner(Settings(llm="fake"), "fake+alone").check is False and _planner(Settings(llm="fake"), "fake+plain").check is True
+
+    reqs = tmp_path / "reqs.jsonl"
+    reqs.write_text(json.dumps({"text": text, "gold": blank("retrieve", query="tractors")}) + "\n")
+    assert role_of(reqs) == "unlisted" and role_of(DATA) == "tune"
+    assert main(["--backends", "rules", "--requests", str(reqs), "--turns", "0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["role"] == "unlisted" and out["backends"]["rules"]["fell_back"] == 0.0
+    assert out["backends"]["rules"]["confusion"]["retrieve"]["retrieve"] == 1
+
+
+def test_every_instructor_set_has_one_role_and_true_counts():
+    import json
+
+    manifest = json.loads((DATA.parent / "MANIFEST.json").read_text())
+    listed = {e["file"] for e in manifest}
+    on_disk = {f"tests/data/{p.name}" for p in DATA.parent.glob("instructor_*.jsonl")}
+    assert on_disk <= listed, f"instructor sets with no role: {sorted(on_disk - listed)}"
+    assert len(listed) == len(manifest)
+    for e in manifest:
+        assert e["role"] in ("train", "tune", "sealed"), e
+        assert len(load_requests(DATA.parents[2] / e["file"])) == e["rows"], e["name"]

@@ -35,6 +35,7 @@ from generec.bench.fidelity import row_label
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ROOT / "assets" / "fidelity" / "sets"
 MANIFEST = SETS / "MANIFEST.json"
+INSTRUCTOR_MANIFEST = ROOT / "tests" / "data" / "MANIFEST.json"
 POLICY_TRAIN = ROOT / "assets" / "fidelity" / "policy_train.jsonl"
 ROLES = {"train", "tune", "sealed"}
 MUST_BE_SEALED = {"xstest", "simplesafetytests"}   # how outsiders measured the screen
@@ -54,6 +55,11 @@ def jaccard(a: set[str], b: set[str]) -> float:
 
 def read_manifest(path: Path = MANIFEST) -> list[dict]:
     return json.loads(path.read_text())
+
+
+def all_sets() -> list[dict]:
+    """The screen's sets and the instructor's (tests/data/MANIFEST.json): one role each."""
+    return read_manifest() + read_manifest(INSTRUCTOR_MANIFEST)
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -210,9 +216,9 @@ def test_manifest_gives_every_set_one_role_and_true_counts():
 
 
 def test_sealed_rows_appear_nowhere_else():
-    manifest = read_manifest()
+    manifest = all_sets()
     rows = sealed_rows(manifest)
-    assert len(rows) >= 500, len(rows)
+    assert len(rows) >= 500 and {r.set for r in rows} >= MUST_BE_SEALED | {"instructor_sealed1"}, len(rows)
     t = time.perf_counter()
     files = places(manifest)
     leaks = find_leaks(rows, files)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..config import ROOT, Settings
 from .evaluate import load_requests, report_table, run, score
+from .fidelity import wilson
 from ..instructor.planner import Planner
 
 DATA = ROOT / "tests" / "data" / "instructor_requests.jsonl"
@@ -22,13 +23,22 @@ TURN_QUERIES = ["something calm with animals", "funny cartoon", "physics experim
 
 
 def _planner(settings: Settings, backend: str) -> Planner:
-    """`rules`, an LLM spec, or an LLM spec with `+plain` (plain searches planned by the cue words)."""
+    """`rules`, an LLM spec, or an LLM spec with `+plain` (plain searches planned by the cue words)
+    or `+alone` (the model's plan as it is, without the cue-word corrections of `reconcile`)."""
     if backend == "rules":
         return Planner(None)
     from ..llm import load_llm
 
-    spec, plus = backend.split("+", 1) if "+" in backend else (backend, "")
-    return Planner(load_llm(settings, spec), fast=plus == "plain")
+    spec, *plus = backend.split("+")
+    return Planner(load_llm(settings, spec), fast="plain" in plus, check="alone" not in plus)
+
+
+def role_of(path: Path) -> str:
+    """The set's role in tests/data/MANIFEST.json (train, tune or sealed); `unlisted` otherwise."""
+    manifest = ROOT / "tests" / "data" / "MANIFEST.json"
+    sets = json.loads(manifest.read_text()) if manifest.exists() else []
+    here = Path(path).resolve()
+    return next((e["role"] for e in sets if (ROOT / e["file"]).resolve() == here), "unlisted")
 
 
 def compare_plain(settings: Settings, backend: str, reqs: list[dict]) -> dict:
@@ -57,10 +67,13 @@ def compare_plain(settings: Settings, backend: str, reqs: list[dict]) -> dict:
     return out
 
 
-def _plan_fn(planner: Planner):
+def _plan_fn(planner: Planner, sources: list[str] | None = None):
     def plan(text: str, context: dict):
         shown = context.get("shown") or []
-        return planner.plan(text, [{"title": s.get("title", "")} for s in shown], context.get("has_upload")).guidance
+        p = planner.plan(text, [{"title": s.get("title", "")} for s in shown], context.get("has_upload"))
+        if sources is not None:
+            sources.append(p.source)
+        return p.guidance
     return plan
 
 
@@ -97,7 +110,8 @@ def turn_latency(settings: Settings, backend: str, n: int) -> dict:
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     ap = argparse.ArgumentParser(prog="generec bench instructor")
-    ap.add_argument("--backends", default="llamacpp,llamacpp:fast,rules", help="comma-separated GENEREC_LLM specs")
+    ap.add_argument("--backends", default="llamacpp,llamacpp:fast,rules",
+                    help="comma-separated GENEREC_LLM specs; `SPEC+alone` is the model without the cue-word corrections")
     ap.add_argument("--limit", type=int, default=0, help="only the first N requests")
     ap.add_argument("--requests", type=Path, default=DATA,
                     help="labelled JSONL (default: the 189-request tuning set; see README 'Measuring' for the held-out sets)")
@@ -108,6 +122,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     args = ap.parse_args(argv)
     settings = settings or Settings.from_env()
     reqs = load_requests(args.requests)
+    role = role_of(args.requests)
     reqs = reqs[: args.limit] if args.limit else reqs
     if args.compare_plain:
         print(json.dumps(compare_plain(settings, args.compare_plain, reqs), indent=None if args.json else 2))
@@ -119,8 +134,12 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         load_s = time.perf_counter() - t0
         if planner.llm is not None:   # evaluate the prompt prefix once, as the app does at start
             planner.plan("hello")
-        preds, lat = run(_plan_fn(planner), reqs)
+        sources: list[str] = []
+        preds, lat = run(_plan_fn(planner, sources), reqs)
         res = score([r["gold"] for r in reqs], preds, lat)
+        res["action_ci95"] = wilson(round(res["action_accuracy"] * res["n"]), res["n"])
+        # a model backend whose plan came from the keyword rules (it timed out or failed twice)
+        res["fell_back"] = sum(s.startswith("rules (") for s in sources) / len(sources) if planner.llm is not None and sources else 0.0
         res["load_s"] = load_s
         if args.turns:
             res.update(turn_latency(settings, backend, args.turns))
@@ -129,11 +148,15 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         if not args.json:
             print(f"{backend}: action {res['action_accuracy']:.3f}, slot F1 {res['slot_f1']:.3f}, p50 plan {res['latency_p50_s']:.2f} s", flush=True)
     if args.json:
-        print(json.dumps(results))
+        print(json.dumps({"requests": str(args.requests), "role": role, "backends": results}))
     else:
         print(report_table(results))
         for b, r in results.items():
+            lo, hi = r["action_ci95"]
+            print(f"{b}: action {r['action_accuracy']:.3f} [{lo:.3f}, {hi:.3f}] (n {r['n']}), plans that fell back to the rules {r['fell_back']:.1%}")
+            print("  confusion (gold → planned): " + "; ".join(
+                f"{g}: " + ", ".join(f"{p} {c}" for p, c in row.items() if c) for g, row in r["confusion"].items()))
             if "turn_p50_s" in r:
                 print(f"{b}: first visible step p50 {r['first_step_p50_s'] * 1000:.0f} ms; retrieval turn p50 {r['turn_p50_s']:.2f} s, p95 {r['turn_p95_s']:.2f} s ({r['turns']} turns, {r['threads']} thread(s))")
-        print(f"requests: {len(reqs)} from {args.requests}")
+        print(f"requests: {len(reqs)} from {args.requests} (role: {role})")
     return 0

@@ -33,10 +33,11 @@ class Plan:
 
 
 class Planner:
-    def __init__(self, llm=None, fast: bool = False, known: frozenset[str] | None = None):
+    def __init__(self, llm=None, fast: bool = False, known: frozenset[str] | None = None, check: bool = True):
         self.llm = llm       # None: keyword rules only
         self.fast = fast     # plain searches skip the model (GENEREC_PLAN_FAST=plain)
         self.known = known   # the corpus's words (rules.vocabulary): a plain search uses only these
+        self.check = check   # the cue-word reading corrects the model's plan (`reconcile`); off only to measure the model alone
 
     @cached_property
     def system(self) -> str:
@@ -73,7 +74,7 @@ class Planner:
                 raw = self.llm.json(self.system, ask, schema(), max_tokens=96, examples=self.examples)
                 g = Guidance.parse(raw)
                 source = "llm" if attempt == 0 else "llm-retry"
-                g, changed = reconcile(g, text, shown, upload)
+                g, changed = reconcile(g, text, shown, upload) if self.check else (g, "")
                 if changed:
                     source += f" ({changed})"
                 return Plan(g, source)
