@@ -2,7 +2,8 @@
 
 `assets/fidelity/sets/MANIFEST.json` gives every labelled set a role: `train` (the screen may
 learn from it), `tune` (thresholds may be chosen on it) or `sealed` (outsiders measure us with
-it; nothing here may have seen it). A sealed row leaks when it shows up, exactly or nearly, in a
+it; nothing here may have seen it); `tests/data/MANIFEST.json` does the same for the
+instructor's request sets. A sealed row leaks when it shows up, exactly or nearly, in a
 place the screen or its authors learn from:
 
 - any `train` or `tune` file of the manifest, and assets/fidelity/policy_train.jsonl;
