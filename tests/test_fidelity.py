@@ -289,3 +289,22 @@ def test_the_report_names_the_layer_that_decided(ctx, hash_ctx):
     assert calm.allowed and calm.decided_by == "rules"
     learned = screen_request("a calm video about autumn leaves", ctx)
     assert learned.allowed and learned.decided_by in ("learned", "judge") and Report.from_dict(learned.to_dict()).decided_by == learned.decided_by
+
+
+def test_a_public_sources_own_words_are_not_read_as_abuse(ctx):
+    """The profanity model scores the corpus tag "black and white" 0.84 (seen refusing every edit of
+    the 1906 Grand Prix film in `bench checks`). A public source's own title, description and tags
+    are not the result's words; what the result adds still is, and so is a private source's text."""
+    from generec.fidelity.result import _language
+
+    src = Item(id="gp", title="1906 French Grand Prix", description="early racing cars", tags=["black and white", "cars"], visibility="public")
+    made = Item(id="gp-v", title="1906 French Grand Prix (vintage)", description="early racing cars", tags=["black and white", "cars"],
+                origin="ai_edited")
+    texts = [made.title, made.description, *made.tags]
+    assert _language(texts, ctx).status == "fail"                     # with no source to vouch for the tag, as before
+    ok = _language(texts, ctx, [src])
+    assert ok.status == "pass" and ok.reason.startswith("1 line"), ok   # only "vintage" was the result's own
+    abusive = _language(texts + ["shut up you filthy pig"], ctx, [src])
+    assert abusive.status == "fail" and "filthy" in abusive.reason
+    private = Item(id="mine", title="1906 French Grand Prix", tags=["black and white"], visibility="private", owner="ann")
+    assert _language(texts, ctx, [private]).status == "fail"

@@ -67,13 +67,33 @@ def _item_texts(item: Item, script) -> list[str]:
     return [t for t in [item.title, item.description, *item.tags] + authenticity.script_texts(script) if t]
 
 
-def _language(texts: list[str], ctx: Context) -> CheckResult:
+def _added_words(texts: list[str], sources: list[Item]) -> list[str]:
+    """The lines a result adds to its sources. A public corpus source's own title, description and
+    tags were admitted with the corpus and are shown beside it anyway; a derived title that starts
+    with the source's title ("1906 French Grand Prix (vintage)") adds only what follows."""
+    public = [s for s in sources if s.owner is None and s.visibility == "public"]
+    known = {t for s in public for t in (s.title, s.description, *s.tags) if t}
+    out = []
+    for t in texts:
+        if t in known:
+            continue
+        head = next((s.title for s in public if s.title and t.startswith(s.title)), "")
+        rest = t[len(head):].strip(" —-:()")
+        if rest:
+            out.append(rest)
+    return out
+
+
+def _language(texts: list[str], ctx: Context, sources: list[Item] = ()) -> CheckResult:
+    """Harmful-topic rules on every line; the abuse classifier (a word-level model that reads
+    "black and white" as abuse) only on the words the result adds to its public sources."""
     joined = " \n".join(texts)
     hits = find(HARMFUL, joined)
     if hits:
         return CheckResult.failed("script_safety", f"the script contains {hits[0][0]} ({hits[0][1]!r})")
     from .backends import profanity_probs
 
+    texts = _added_words(texts, list(sources))
     try:
         probs = profanity_probs(texts, ctx) if texts else []
     except Unavailable as exc:
@@ -81,7 +101,7 @@ def _language(texts: list[str], ctx: Context) -> CheckResult:
     bad = [(p, t) for p, t in zip(probs, texts) if p >= SCRIPT_PROFANITY]
     if bad:
         return CheckResult.failed("script_safety", f"the script uses profane or abusive words ({bad[0][1][:60]!r})", score=round(bad[0][0], 3))
-    return CheckResult.passed("script_safety", f"{len(texts)} text lines checked")
+    return CheckResult.passed("script_safety", f"{len(texts)} line(s) the result adds checked for abuse")
 
 
 def _stereotypes(texts: list[str]) -> CheckResult:
@@ -184,10 +204,10 @@ def check_result(item: Item, media_path: Path | None, script: dict | None, sourc
     if media_path is None:
         if cover is None:
             raise ValueError("check_result needs a video or a cover")
-        return Report([_nsfw([], None, cover, ctx), _language(texts, ctx), _stereotypes(texts), _privacy(item, script, ctx),
+        return Report([_nsfw([], None, cover, ctx), _language(texts, ctx, sources), _stereotypes(texts), _privacy(item, script, ctx),
                        _licence(item, sources, strict=False), _watermark(item, [], None, cover)], "result")
     frames, why_not = _frames(Path(media_path), item)
-    return Report([_nsfw(frames, why_not, cover, ctx), _language(texts, ctx), _stereotypes(texts), _privacy(item, script, ctx),
+    return Report([_nsfw(frames, why_not, cover, ctx), _language(texts, ctx, sources), _stereotypes(texts), _privacy(item, script, ctx),
                    authenticity.check(item, script, sources, ctx), _licence(item, sources, strict=False),
                    _watermark(item, frames, why_not), _duplicate(item, Path(media_path), ctx, strict=False, frames=frames)], "result")
 
