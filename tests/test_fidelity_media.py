@@ -194,3 +194,31 @@ def test_unreadable_media_is_held_not_passed(tmp_path, ctx):
     assert rep.held and {c.name for c in rep.checks if c.status == "not_run"} >= {"nsfw", "watermark", "near_duplicate"}
     res = verify(broken, ctx.settings)
     assert res["watermark"] is False and res["manifest_valid"] is False and res["reasons"]
+
+
+def test_a_new_look_on_a_public_cartoon_is_judged_by_the_cartoons_own_frames(real_app, tmp_path):
+    """`bench checks` saw the "vintage" restyle of Big Buck Bunny refused: its sepia frame scored
+    0.92 with the NSFW model, the source's own frames do not. An ffmpeg-only edit of public corpus
+    video adds no content, so the source's frames decide, and both scores are reported. An edit of
+    a private upload, or one a model drew, is still judged on its own frames."""
+    from generec.app.tools import edit_item
+    from generec.fidelity.result import public_pixels
+    from generec.instructor.tools import Deps
+    from generec.types import Item, User
+
+    app = real_app
+    app.store.upsert_user(User(name="look-test", display="look test (simulated)", simulated=True))
+    deps = Deps(store=app.store, catalog=app.catalog, feed=app.feed, settings=app.settings, user="look-test", session="t")
+    res = edit_item(deps, "big-buck-bunny-wakes", "restyle", {"style": "vintage", "query": None})
+    assert res["status"] == "ok", res
+    made = app.store.get_item(res["items"][0]["id"])
+    nsfw = made.provenance["checks"]["checks"]["nsfw"]
+    assert nsfw["status"] == "pass", nsfw
+    assert nsfw["details"]["edit_score"] >= 0.8 > nsfw["details"]["max_score"], nsfw   # the look scored high; the cartoon does not
+
+    src = app.store.get_item("big-buck-bunny-wakes")
+    assert public_pixels(made, [src])
+    assert not public_pixels(Item(**{**made.to_dict(), "provenance": {**made.provenance, "models": ["diffusers:img2img"]}}), [src])
+    upload = Item(**{**src.to_dict(), "id": "mine", "owner": "ann", "visibility": "private"})
+    assert not public_pixels(made, [upload])
+    assert not public_pixels(Item(**{**made.to_dict(), "origin": "ai_created"}), [src])
