@@ -102,6 +102,11 @@ class Settings:
     def index_dir(self) -> Path:
         return self.data_dir / "index"
 
+    def data_path(self, rel: str | Path) -> Path:
+        """A stored path (items keep theirs relative to the data dir) as a file path."""
+        p = Path(rel)
+        return p if p.is_absolute() else Path(self.data_dir) / p
+
     @classmethod
     def table(cls) -> list[tuple[str, str, str]]:
         """(env var, default, meaning) rows for the README."""

@@ -44,6 +44,11 @@ class Item:
         seen = f" Seen: {', '.join(self.labels)}." if self.labels else ""
         return f"{self.title}. {self.description} Tags: {', '.join(self.tags)}.{seen}"
 
+    @property
+    def from_corpus(self) -> bool:
+        """A public corpus item: made by people, owned by no user, admitted with the corpus."""
+        return self.origin == "human" and self.owner is None and self.visibility == "public"
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -16,10 +16,7 @@ from .base import EditRequest
 
 
 def _abs(settings, rel: str) -> Path | None:
-    if not rel:
-        return None
-    p = Path(rel)
-    return p if p.is_absolute() else Path(settings.data_dir) / p
+    return settings.data_path(rel) if rel else None
 
 
 def _variants(settings, item: Item) -> list[Path]:

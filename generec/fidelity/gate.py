@@ -74,7 +74,7 @@ def signed_sources(item: Item, settings: Settings) -> tuple[Path | None, list[It
     for rel in (item.media_path, item.cover_path):
         if not rel:
             continue
-        path = Path(rel) if Path(rel).is_absolute() else Path(settings.data_dir) / rel
+        path = settings.data_path(rel)
         got = provenance.read(path) if path.exists() else {"valid": False}
         if got["valid"] and got["item"].get("item_id") in (item.id, None):
             return path, [Item(s["id"] or s["title"], s["title"] or s["id"], licence=s.get("licence") or "",

@@ -70,7 +70,7 @@ def public_pixels(item: Item, sources: list[Item]) -> bool:
     cartoon reads as skin to it (Big Buck Bunny, 0.92 in `bench checks`)."""
     prov = item.provenance or {}
     return (item.origin == "ai_edited" and prov.get("models") == [] and bool(sources)
-            and all(s.owner is None and s.visibility == "public" and s.origin == "human" and s.media_path for s in sources))
+            and all(s.from_corpus and s.media_path for s in sources))
 
 
 def _source_nsfw(item: Item, frames: list, sources: list[Item], cover: Path | None, ctx: Context) -> CheckResult:
@@ -81,8 +81,7 @@ def _source_nsfw(item: Item, frames: list, sources: list[Item], cover: Path | No
         return own
     source_frames = []
     for s in sources:
-        path = Path(s.media_path) if Path(s.media_path).is_absolute() else Path(ctx.settings.data_dir) / s.media_path
-        got, why_not = _frames(path, s)
+        got, why_not = _frames(ctx.settings.data_path(s.media_path), s)
         if why_not:
             return CheckResult.not_run("nsfw", f"the edit scored {own.details['max_score']:.2f}, and its source's frames could not be read: {why_not}")
         source_frames += got
@@ -102,7 +101,7 @@ def _added_words(texts: list[str], sources: list[Item]) -> list[str]:
     """The lines a result adds to its sources. A public corpus source's own title, description and
     tags were admitted with the corpus and are shown beside it anyway; a derived title that starts
     with the source's title ("1906 French Grand Prix (vintage)") adds only what follows."""
-    public = [s for s in sources if s.owner is None and s.visibility == "public"]
+    public = [s for s in sources if s.from_corpus]
     known = {t for s in public for t in (s.title, s.description, *s.tags) if t}
     out = []
     for t in texts:
@@ -229,7 +228,7 @@ def check_result(item: Item, media_path: Path | None, script: dict | None, sourc
     NSFW and the watermark are read from the cover, and the checks that belong to a new video
     (authenticity of its script, near-duplicate frames) are left out."""
     if cover is None and item.cover_path:
-        cover = Path(item.cover_path) if Path(item.cover_path).is_absolute() else Path(ctx.settings.data_dir) / item.cover_path
+        cover = ctx.settings.data_path(item.cover_path)
     cover = Path(cover) if cover is not None else None
     texts = _item_texts(item, script)
     if media_path is None:

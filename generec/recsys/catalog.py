@@ -39,8 +39,7 @@ class Catalog:
 
     # -- paths -------------------------------------------------------------
     def path(self, rel: str) -> Path:
-        p = Path(rel)
-        return p if p.is_absolute() else self.settings.data_dir / p
+        return self.settings.data_path(rel)
 
     # -- features ----------------------------------------------------------
     def embed_text(self, texts: list[str]) -> np.ndarray:
