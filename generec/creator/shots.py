@@ -67,7 +67,7 @@ class ShotIndex:
 
     @staticmethod
     def usable(items) -> list:
-        return [it for it in items if it.origin == "human" and it.visibility == "public" and it.media_path]
+        return [it for it in items if it.from_corpus and it.media_path]
 
     @classmethod
     def open(cls, items, path_of: Callable[[str], Path], embedder, image_model, cache_dir: Path,

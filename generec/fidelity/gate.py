@@ -96,7 +96,7 @@ def publish(item: Item, user: str, settings: Settings, store) -> Report:
     trial = Item(**{**item.to_dict(), "visibility": "public",
                     "provenance": {**item.provenance, "published_by_owner": True}})
     ctx = context_for(settings, store, user)
-    report = check_publish(trial, media if media.suffix == ".mp4" else Path(settings.data_dir) / item.media_path, sources, ctx)
+    report = check_publish(trial, media if media.suffix == ".mp4" else settings.data_path(item.media_path), sources, ctx)
     if report.allowed and not report.held:
         item.visibility, item.provenance = "public", trial.provenance
         item.provenance["publish_checks"] = report.to_dict()
