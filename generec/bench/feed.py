@@ -60,6 +60,9 @@ class _Overlay:
     def text_vectors(self, ids):
         return self.text_index.vectors(ids)
 
+    def refresh(self) -> bool:
+        return False   # a frozen snapshot: the overlay is measured as it was built
+
 
 def _overlay_feed(cat, **kw):
     """A Feed that also sees the overlay's in-memory items (the real one reads visibility from the store)."""

@@ -157,7 +157,7 @@ def personas_path(settings: Settings) -> Path:
 
 def build(settings: Settings, store=None, root: Path = DATASET, log=print) -> dict:
     """Items, users, ratings and text vectors into `settings.data_dir`; idempotent."""
-    from ..recsys.index import VectorIndex
+    from ..recsys.index import open_index
     from ..recsys.data import load_ml_latest_small
     from ..store import open_store
 
@@ -202,15 +202,14 @@ def build(settings: Settings, store=None, root: Path = DATASET, log=print) -> di
         t = time.perf_counter()
         V = _vectors(data, settings, log)
         ids = [item_id(m) for m in data.item_ids]
-        path = settings.index_dir / "text.faiss"
-        index = VectorIndex.open(path, V.shape[1])
+        index = open_index(settings, store, "text", V.shape[1])
         if index.dim != V.shape[1]:
-            raise RuntimeError(f"{path} holds {index.dim}-d vectors but {settings.embedder} makes {V.shape[1]}-d ones: "
+            raise RuntimeError(f"{settings.index_dir} holds {index.dim}-d vectors but {settings.embedder} makes {V.shape[1]}-d ones: "
                                f"remove {settings.index_dir} and build again")
         missing = [k for k, i in enumerate(ids) if i not in index]
         if missing:
             index.add([ids[k] for k in missing], V[missing])
-            index.save(path)
+            index.save()
         timings["index_s"] = time.perf_counter() - t
 
         personas_path(settings).parent.mkdir(parents=True, exist_ok=True)

@@ -5,17 +5,23 @@ over its cover and a few frames, and a text vector of its title, description, ta
 labels. Indexes are saved in `<data>/index/` after every change, so generated items can join
 (and leave) the corpus at run time without a rebuild; `heal` gives vectors to an item a crash
 left stored without them.
+
+Vectors live in FAISS files by default, or in PostgreSQL with pgvector (`GENEREC_VECTORS`).
+Other processes (a queue worker, `generec create`) may change the catalog: every change is
+made under `writing()` (a lock across processes) on a copy first brought up to date, and
+`refresh()` (called before each ranking) takes in what others saved.
 """
 from __future__ import annotations
 
 import threading
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ..config import Settings
-from .index import VectorIndex
+from .index import open_index
 from ..media import load_image, read_frames
 from ..models.embed import load_text_embedder
 from ..models.vision import feature_dim, load_image_features
@@ -27,10 +33,31 @@ class Catalog:
         self.settings = settings
         self.store = store
         self.text_model = load_text_embedder(settings.embedder, settings.threads)
-        d = settings.index_dir
-        self.text_index = VectorIndex.open(d / "text.faiss", self.text_model.dim)
-        self.image_index = VectorIndex.open(d / "image.faiss", feature_dim(settings.image_features))
-        self._lock = threading.Lock()  # FAISS add/remove and index files are not safe to touch concurrently
+        self.text_index = open_index(settings, store, "text", self.text_model.dim)
+        self.image_index = open_index(settings, store, "image", feature_dim(settings.image_features))
+        self._lock = threading.RLock()  # FAISS add/remove and index files are not safe to touch concurrently
+
+    @contextmanager
+    def writing(self):
+        """Change the vectors: this process's threads and other processes wait their turn, and the
+        copy here is brought up to date first, so nobody's additions are overwritten."""
+        with self._lock, self.text_index.writing():
+            self._refresh_locked()
+            yield
+            self.save()
+
+    def refresh(self) -> bool:
+        """Take in vectors other processes saved since the last look; True when something changed."""
+        with self._lock:
+            return self._refresh_locked()
+
+    def _refresh_locked(self) -> bool:
+        changed = False
+        for idx in (self.text_index, self.image_index):
+            if idx.changed_on_disk():
+                idx.reload()
+                changed = True
+        return changed
 
     @property
     def image_model(self):
@@ -74,15 +101,15 @@ class Catalog:
             log(f"features {it.id}: {', '.join(it.labels) or '-'}")
         text = self.embed_text([it.text() for it in items])
         self.store.add_items(items)
-        with self._lock:
+        with self.writing():
             ids = [it.id for it in items]
             self.text_index.add(ids, text)
             self.image_index.add(ids, np.array(visual, dtype=np.float32))
-            self.save()
 
     def heal(self, log=lambda s: None) -> list[str]:
         """Items whose row was stored but whose vectors never were (the process died in between in
         `add`): compute their vectors now, so search finds every stored item. Returns their ids."""
+        self.refresh()
         missing = [it for it in self.store.list_items(visible_to=None)
                    if it.id not in self.text_index or it.id not in self.image_index]
         done = []
@@ -93,30 +120,25 @@ class Catalog:
                 log(f"item {it.id} has no vectors and its media cannot be read: {exc}")
                 continue
             text = self.embed_text([it.text()])
-            with self._lock:
-                self.text_index.remove([it.id])
-                self.image_index.remove([it.id])
+            with self.writing():
                 self.text_index.add([it.id], text)
                 self.image_index.add([it.id], np.array([vec], dtype=np.float32))
             done.append(it.id)
         if done:
-            with self._lock:
-                self.save()
             log(f"vectors restored for {len(done)} item(s) stored without them: {', '.join(done)}")
         return done
 
     def remove(self, *item_ids: str) -> int:
         """Drop items (rows and vectors); the index files are written once. Returns how many had vectors."""
-        with self._lock:
+        with self.writing():
             found = max(self.text_index.remove(list(item_ids)), self.image_index.remove(list(item_ids)))
-            self.save()
         for item_id in item_ids:
             self.store.remove_item(item_id)
         return found
 
     def save(self) -> None:
-        self.text_index.save(self.settings.index_dir / "text.faiss")
-        self.image_index.save(self.settings.index_dir / "image.faiss")
+        self.text_index.save()
+        self.image_index.save()
 
     # -- lookups -----------------------------------------------------------
     def item(self, item_id: str) -> Item | None:

@@ -112,6 +112,7 @@ class Feed:
         name = profile.user.name
         origins = self._visible(name)   # id -> origin, for what this user may see
         banned = set(profile.disliked) | set(exclude) | (profile.seen if W.exclude_seen else set())
+        cat.refresh()   # items another process (a worker, the CLI) added since the last request
         indexed = set(cat.text_index.ids.values())
         ids = [i for i, o in origins.items() if i not in banned and i in indexed and not (real_only and o != "human")]
         if not ids or k <= 0:

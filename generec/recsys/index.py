@@ -4,12 +4,20 @@ Rows are L2-normalised, so inner product is cosine. `IndexIDMap2(IndexFlatIP)` a
 and removing single items without a rebuild (generated items join and leave the corpus at run
 time). Item ids are strings; FAISS wants int64, so ids map through a stable 63-bit hash and
 the mapping is saved beside the index.
+
+Several processes may share one data dir (the app, `generec create`, queue workers). Each keeps
+its copy in memory; `changed_on_disk()` tells when another process has saved since this one
+loaded or saved, and `reload()` takes the new files in place (objects holding this index keep
+working). The catalog serialises writers with a file lock (`Catalog.writing`).
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +35,8 @@ class VectorIndex:
         self._faiss = faiss
         self.index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         self.ids: dict[int, str] = {}
+        self.path: Path | None = None
+        self._stamp = None    # the ids file's (inode, mtime, size) when this copy matched the disk
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -64,23 +74,78 @@ class VectorIndex:
         scores, keys = self.index.search(q, min(k, len(self.ids)))
         return [(self.ids[int(key)], float(s)) for s, key in zip(scores[0], keys[0]) if key != -1]
 
-    def save(self, path: Path) -> None:
+    def save(self, path: Path | None = None) -> None:
+        """Both files are replaced atomically, the vectors first and the ids last (readers check
+        that the two agree, and a writer holds the catalog's lock, so no reader sees a mix)."""
+        path = Path(path or self.path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         self._faiss.write_index(self.index, str(tmp))
         os.replace(tmp, path)
-        path.with_suffix(".ids.json").write_text(json.dumps({"dim": self.dim, "ids": list(self.ids.values())}))
+        ids_tmp = path.with_suffix(".ids.tmp")
+        ids_tmp.write_text(json.dumps({"dim": self.dim, "ids": list(self.ids.values())}))
+        os.replace(ids_tmp, path.with_suffix(".ids.json"))
+        self.path, self._stamp = path, _stamp(path)
 
     @classmethod
     def load(cls, path: Path) -> "VectorIndex":
-        meta = json.loads(path.with_suffix(".ids.json").read_text())
-        idx = cls(meta["dim"])
-        idx.index = idx._faiss.read_index(str(path))
-        idx.ids = {_key(i): i for i in meta["ids"]}
-        if idx.index.ntotal != len(idx.ids):
-            raise RuntimeError(f"index {path} holds {idx.index.ntotal} vectors but {len(idx.ids)} ids: rebuild with `python -m generec corpus build`")
+        idx = cls(json.loads(path.with_suffix(".ids.json").read_text())["dim"])
+        idx.reload(path)
         return idx
+
+    def reload(self, path: Path | None = None) -> None:
+        """Read the saved files into this object (in place). A writer in another process may be
+        between its two renames: then the pair disagrees for a moment, and the read is tried again."""
+        path = Path(path or self.path)
+        for attempt in range(40):
+            stamp = _stamp(path)
+            meta = json.loads(path.with_suffix(".ids.json").read_text())
+            index = self._faiss.read_index(str(path))
+            ids = {_key(i): i for i in meta["ids"]}
+            if index.ntotal == len(ids) and meta["dim"] == self.dim and _stamp(path) == stamp:
+                self.index, self.ids, self.path, self._stamp = index, ids, path, stamp
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"index {path} holds {index.ntotal} vectors of {meta['dim']} dims but {len(ids)} ids "
+                           f"(expected {self.dim} dims): rebuild with `python -m generec corpus build`")
+
+    @contextmanager
+    def writing(self):
+        """Hold the data dir's index lock (a file lock, so other processes wait too)."""
+        lock = Path(self.path).parent / ".write.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def changed_on_disk(self) -> bool:
+        """Whether another process saved this index since this copy was loaded or saved."""
+        return self.path is not None and _stamp(self.path) != self._stamp
 
     @classmethod
     def open(cls, path: Path, dim: int) -> "VectorIndex":
-        return cls.load(path) if path.exists() else cls(dim)
+        if path.with_suffix(".ids.json").exists():
+            return cls.load(path)
+        idx = cls(dim)
+        idx.path = path
+        return idx
+
+
+def _stamp(path: Path):
+    try:
+        st = path.with_suffix(".ids.json").stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def open_index(settings, store, kind: str, dim: int):
+    """The catalog's `kind` ("text" or "image") index on the configured backend (`GENEREC_VECTORS`)."""
+    if settings.vector_backend == "pgvector":
+        from .pgvector import PgVectorIndex
+
+        return PgVectorIndex(store.engine, kind, dim)
+    return VectorIndex.open(settings.index_dir / f"{kind}.faiss", dim)
