@@ -25,6 +25,7 @@ class Settings:
     data_dir: Path = field(default=ROOT / "data", metadata={"env": "GENEREC_DATA_DIR", "doc": "where the corpus media, index, model cache and database live (unset with `GENEREC_CORPUS=movielens`: `./data/movielens`)"})
     database_url: str = field(default="", metadata={"env": "GENEREC_DATABASE_URL", "doc": "SQLAlchemy URL; empty = SQLite file in the data dir; `postgresql+psycopg://…` works too"})
     vectors: str = field(default="auto", metadata={"env": "GENEREC_VECTORS", "doc": "where item vectors live: `auto` (pgvector when the database is PostgreSQL, else FAISS files in the data dir), `faiss` or `pgvector`"})
+    queue_url: str = field(default="", metadata={"env": "GENEREC_QUEUE_URL", "doc": "`redis://host:port/db`: creator jobs go to a Redis work queue served by `python -m generec worker` processes; empty = one worker thread in the app"})
     corpus: str = field(default="microvideo", metadata={"env": "GENEREC_CORPUS", "doc": "`microvideo` (default) or `movielens`"})
     llm: str = field(default="llamacpp", metadata={"env": "GENEREC_LLM", "doc": "`llamacpp`, `llamacpp:fast` (0.5B), `openai:<model>`, `rules` (keyword planner, no model) or `fake`"})
     llm_model_path: str = field(default="", metadata={"env": "GENEREC_LLM_MODEL_PATH", "doc": "a GGUF file to use instead of the bundled Qwen2.5-Coder-1.5B"})

@@ -3,7 +3,7 @@
 # Node.js/npm may come from NodeSource rather than Debian (its nodejs bundles npm and conflicts
 # with Debian's npm package), so those two are checked by command, not by dpkg.
 set -euo pipefail
-PKGS=(chromium chromium-driver libcairo2 fonts-dejavu-core espeak-ng postgresql)
+PKGS=(chromium chromium-driver libcairo2 fonts-dejavu-core espeak-ng postgresql redis-server)
 missing=()
 for p in "${PKGS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 command -v node >/dev/null 2>&1 || missing+=(nodejs)

@@ -2,7 +2,7 @@
 
 A mixin of `GeneRec`. `edit_item` runs an editor op on a corpus item or the upload and, only when
 it succeeded and the fidelity checks kept it, adds the new private items to the catalog. The
-creator runs on one worker thread per app (`jobs`); `_create` streams its stages into the chat
+creator runs on one worker thread per app, or on the work queue's workers (`jobs`); `_create` streams its stages into the chat
 and cancels the job when the turn is closed. Edits and creations count against the account's
 limits (`generec.limits`).
 """
@@ -58,18 +58,28 @@ class Tools:
                              for it in items]
         return res
 
+    def creator_context(self):
+        """What a creation needs: this app's catalog and settings, and the instructor's LLM."""
+        from ..creator.context import CreatorContext
+
+        llm = self._make_instructor().planner.llm
+        return CreatorContext.from_app(self, llm=llm, persist=True, visuals=self.settings.creator_visuals,
+                                       voice=self.settings.creator_voice)
+
     @property
     def jobs(self):
-        """One creator worker thread per app, started on first use."""
+        """The creator's jobs, started on first use: one worker thread in this app, or the work
+        queue's workers when `GENEREC_QUEUE_URL` is set."""
         with self._lock:
             if self._jobs is None:
-                from ..creator.context import CreatorContext
-                from ..creator.jobs import CreatorJobs
+                if self.settings.queue_url:
+                    from ..workqueue import RemoteJobs
 
-                llm = self._make_instructor().planner.llm
-                ctx = CreatorContext.from_app(self, llm=llm, persist=True, visuals=self.settings.creator_visuals,
-                                              voice=self.settings.creator_voice)
-                self._jobs = CreatorJobs(ctx, self.store.create_job, self.store.update_job)
+                    self._jobs = RemoteJobs(self.settings.queue_url, self.store, self.catalog)
+                else:
+                    from ..creator.jobs import CreatorJobs
+
+                    self._jobs = CreatorJobs(self.creator_context(), self.store.create_job, self.store.update_job)
             return self._jobs
 
     def job_ids(self) -> set[str]:
@@ -77,7 +87,8 @@ class Tools:
         return set(self._jobs.jobs) if self._jobs is not None else set()
 
     def cancel_jobs(self, name: str, exclude: set[str] = frozenset()) -> int:
-        """Cancel this user's running creator jobs, except those in `exclude`; returns how many."""
+        """Cancel this user's running creator jobs, except those in `exclude`; returns how many.
+        (On the queue a job can also be cancelled from another process: `jobs.follow(id).cancel()`.)"""
         if self._jobs is None:
             return 0
         mine = [j for k, j in list(self._jobs.jobs.items()) if k not in exclude and j.user == name

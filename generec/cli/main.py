@@ -1,6 +1,6 @@
 """Command line: `python -m generec <command>`; each command is a thin call into the package.
 
-Commands: corpus build, models assemble, serve, recommend, plan, edit, create, verify, screen, bench,
+Commands: corpus build, models assemble, serve, worker, recommend, plan, edit, create, verify, screen, bench,
 users add|remove|list (sign-in accounts), data export|delete (everything stored about an account). Later issues add theirs
 in `COMMANDS` (explicit registration in one place).
 """
@@ -34,6 +34,12 @@ def _models(args, settings: Settings) -> int:
     for name, where in assemble_all(settings, args.names or None).items():
         print(f"{name}: {where}")
     return 0
+
+
+def _worker(args, settings: Settings) -> int:
+    from .worker import main as worker_main
+
+    return worker_main([])
 
 
 def _serve(args, settings: Settings) -> int:
@@ -171,7 +177,7 @@ def _data(args, settings: Settings) -> int:
 
 
 OWN_ARGV = ("edit", "create", "verify", "screen", "recsys")   # these parse their whole command line, -h included
-COMMANDS = {"users": _users, "data": _data, "recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
+COMMANDS = {"worker": _worker, "users": _users, "data": _data, "recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -186,6 +192,7 @@ def parser() -> argparse.ArgumentParser:
     m.add_argument("action", choices=["assemble"])
     m.add_argument("names", nargs="*")
     sub.add_parser("serve", help="start the chat app")
+    sub.add_parser("worker", help="make the videos queued on GENEREC_QUEUE_URL (Redis); start one per machine")
     r = sub.add_parser("recommend", help="one retrieval turn, as the chat runs it")
     r.add_argument("text")
     r.add_argument("--user", default="maya")

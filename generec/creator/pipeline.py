@@ -45,6 +45,10 @@ class CreateResult:
     timeline: list[dict] = field(default_factory=list)   # per scene: start, end, speech_start, speech_end, cues
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def scenes(self) -> int:
+        return len(self.storyboard.scenes)
+
 
 class _Run:
     """One job's bookkeeping: stage timing, progress, cancellation and what to delete on failure."""
@@ -86,9 +90,12 @@ class _Run:
 
 
 def create(request_text: str, guidance: dict | None, user: str | None, ctx: CreatorContext,
-           progress: Callable[[str, float], None] | None = None, cancel: threading.Event | None = None) -> CreateResult:
+           progress: Callable[[str, float], None] | None = None, cancel: threading.Event | None = None,
+           item_id: str | None = None) -> CreateResult:
+    """`item_id`: the new item's id (a queued job passes one derived from the job, so a job run
+    again after its worker died replaces its own item instead of adding a second)."""
     run = _Run(progress, cancel)
-    item_id = f"ai-{uuid.uuid4().hex[:12]}"
+    item_id = item_id or f"ai-{uuid.uuid4().hex[:12]}"
     work = ctx.settings.data_dir / "creator" / "work" / item_id
     run.files.append(work)
     try:

@@ -30,12 +30,14 @@ def job_events(job, timeout: float | None = None) -> Iterator[Event]:
             r = job.result
             if r.notes:   # a fallback stood in somewhere (template storyboard, espeak voice...): say so
                 yield Step("Stood in for a part that failed", "; ".join(r.notes), status="done")
-            why = f"made for you from your request; {len(r.storyboard.scenes)} scenes, {r.item.duration_s:.0f} s, private until you publish it"
+            why = f"made for you from your request; {r.scenes} scenes, {r.item.duration_s:.0f} s, private until you publish it"
             yield ShowItem(r.item, why)   # its media, badge and checks are added by generec.app.present
         elif ev.status == "failed":
             stage = STAGE_TITLES.get(ev.stage, ev.stage or "starting")
             msg = job.error.message if job.error is not None else ev.message
             yield Problem(f"I couldn't make the video: the step “{stage}” failed ({msg}). Nothing was saved.")
+        elif ev.stage == "wait" and ev.message:
+            yield Step("Waiting for the creator", ev.message, status="pending")   # no worker free, or one stopped
         elif ev.status == "cancelled":
             yield Problem("The video was cancelled; nothing was saved.")
 

@@ -88,12 +88,14 @@ class ChatAndJobs:
             return [R.to_message(r) for r in reversed(conn.execute(q).all())]
 
     # -- generation jobs -----------------------------------------------------------------
-    def create_job(self, user: str, kind: str, params: dict[str, Any] | None = None) -> int:
+    def create_job(self, user: str, kind: str, params: dict[str, Any] | None = None, runner: str | None = None) -> int:
+        """`runner`: who runs it; default this process (a restart fails its open jobs), `"queue"`
+        for a job on the work queue (its workers end it, whatever happens to this process)."""
         now = time.time()
         row = {"user": R.text("job user", user, empty=False), "kind": R.text("job kind", kind, empty=False),
                "params": R.jsonable("job params", {} if params is None else params),
                "status": "queued", "progress": None, "result": None, "error": None,
-               "created_at": now, "updated_at": now, "runner": runner_id()}
+               "created_at": now, "updated_at": now, "runner": runner or runner_id()}
         with self._w.begin() as conn:
             return self._insert(conn, jobs, row, f"{kind} job")
 
