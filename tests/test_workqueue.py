@@ -62,7 +62,7 @@ def _app(settings):
 def test_a_video_made_by_a_worker_is_seen_from_another_app_and_stop_works_from_there(queue_env):
     settings, start_worker = queue_env
     a, b = _app(settings), _app(settings)     # two app processes' worth of state, sharing data dir and queue
-    from generec.workqueue import RemoteJobs
+    from generec.creator.queued import RemoteJobs
 
     assert isinstance(a.jobs, RemoteJobs)
     first = a.jobs.submit("a short video about paper boats", user="ann")
@@ -105,7 +105,7 @@ def test_a_job_delivered_twice_runs_once_and_a_worker_that_keeps_dying_ends_it(r
     from generec.creator.pipeline import CreateResult
     from generec.creator.storyboard import Storyboard
     from generec.types import Item
-    from generec.workqueue import MAX_ATTEMPTS, Queue, run_job
+    from generec.creator.queued import MAX_ATTEMPTS, Queue, run_job
 
     q = Queue(f"{redis_url}/{next(_db)}")
     calls = []

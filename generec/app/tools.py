@@ -73,7 +73,7 @@ class Tools:
         with self._lock:
             if self._jobs is None:
                 if self.settings.queue_url:
-                    from ..workqueue import RemoteJobs
+                    from ..creator.queued import RemoteJobs
 
                     self._jobs = RemoteJobs(self.settings.queue_url, self.store, self.catalog)
                 else:

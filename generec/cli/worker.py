@@ -23,7 +23,7 @@ def serve(settings: Settings, ready: threading.Event | None = None, stop: thread
 
     from ..app import GeneRec
     from ..creator.pipeline import create
-    from ..workqueue import Queue, run_job
+    from ..creator.queued import Queue, run_job
 
     app = GeneRec(settings)
     ctx = app.creator_context()

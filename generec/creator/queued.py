@@ -1,4 +1,4 @@
-"""Creator jobs on a real queue: Redis and dramatiq, when `GENEREC_QUEUE_URL` is set.
+"""Creator jobs on a real queue: Redis and dramatiq, when `GENEREC_QUEUE_URL` is set (`jobs.py` is the in-process default).
 
 Why dramatiq: its Redis broker acknowledges a message only when the job ends, and a worker's
 heartbeat tells the others when it died, so a job whose worker was killed is delivered again to
@@ -21,9 +21,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
-from .creator.jobs import TERMINAL, JobEvent
-from .creator.pipeline import CreateError
-from .types import Item
+from .jobs import TERMINAL, JobEvent
+from .pipeline import CreateError
+from ..types import Item
 
 NS = "generec"
 QUEUE = "generec-jobs"
@@ -145,7 +145,7 @@ def run_job(q: Queue, job_id, params: dict, create: Callable, update_job: Callab
             catalog=None, db_url: str = "") -> str:
     """One delivery of a creator job; returns how it ended. `create(text, guidance, user, progress=,
     cancel=, item_id=)` is the creator pipeline bound to this worker's context."""
-    from .creator.compose import Cancelled
+    from .compose import Cancelled
 
     persist = update_job or (lambda *a, **k: None)
     if not q.claim(job_id, "running", ("queued", "running")):
@@ -256,7 +256,7 @@ class RemoteJob:
                         return
 
     def wait(self, timeout: float | None = None) -> RemoteResult:
-        from .creator.compose import Cancelled
+        from .compose import Cancelled
 
         for _ in self.events(timeout=timeout):
             pass
