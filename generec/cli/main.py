@@ -1,6 +1,6 @@
 """Command line: `python -m generec <command>`; each command is a thin call into the package.
 
-Commands: corpus build, models assemble, serve, worker, recommend, plan, edit, create, verify, screen, bench,
+Commands: corpus build, models assemble, serve, worker, llm-server, recommend, plan, edit, create, verify, screen, bench,
 users add|remove|list (sign-in accounts), data export|delete (everything stored about an account). Later issues add theirs
 in `COMMANDS` (explicit registration in one place).
 """
@@ -40,6 +40,12 @@ def _worker(args, settings: Settings) -> int:
     from .worker import main as worker_main
 
     return worker_main([])
+
+
+def _llm_server(args, settings: Settings) -> int:
+    from .llmserver import main as server_main
+
+    return server_main(args.rest)
 
 
 def _serve(args, settings: Settings) -> int:
@@ -176,8 +182,8 @@ def _data(args, settings: Settings) -> int:
     return 0
 
 
-OWN_ARGV = ("edit", "create", "verify", "screen", "recsys")   # these parse their whole command line, -h included
-COMMANDS = {"worker": _worker, "users": _users, "data": _data, "recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
+OWN_ARGV = ("edit", "create", "verify", "screen", "recsys", "llm-server")   # these parse their whole command line, -h included
+COMMANDS = {"llm-server": _llm_server, "worker": _worker, "users": _users, "data": _data, "recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -209,7 +215,8 @@ def parser() -> argparse.ArgumentParser:
                        ("create", "make a new micro-video from a request (see `generec create -h`)"),
                        ("verify", "check a file's watermark and signed provenance manifest (see `generec verify -h`)"),
                        ("screen", "run the fidelity request checks on TEXT or --file (see `generec screen -h`)"),
-                       ("recsys", "retrain | status of the feed's recommender (see `generec recsys -h`)")):
+                       ("recsys", "retrain | status of the feed's recommender (see `generec recsys -h`)"),
+                       ("llm-server", "the bundled model behind an OpenAI-compatible server (see `generec llm-server -h`)")):
         e = sub.add_parser(name, help=text, add_help=False)
         e.add_argument("rest", nargs=argparse.REMAINDER)
     u = sub.add_parser("users", help="sign-in accounts: add NAME | remove NAME [--erase] | list")

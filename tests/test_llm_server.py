@@ -1,0 +1,61 @@
+"""The bundled model behind a real OpenAI-compatible server (llama-cpp-python's, the 0.5B GGUF),
+reached through the app's `openai:` backend: schema-constrained answers, first-token choices,
+and the instructor's plan of a real request. Proves the server ran: the backend learns the
+server's own way of taking a schema (it refuses `json_schema`)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest_redis import free_port
+from generec.config import Settings
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from generec.cli import llmserver
+
+    settings = Settings.from_env(threads=1)
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("llm") / "server.log", "w")
+    proc = llmserver.start(settings, port, fast=True, log=log)
+    old = {k: os.environ.get(k) for k in ("OPENAI_BASE_URL", "OPENAI_API_KEY")}
+    os.environ.update({k: v for k, v in llmserver.env_for(port).items() if k.startswith("OPENAI")})
+    yield llmserver.env_for(port)
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+def test_the_server_answers_in_the_schema_and_ranks_first_words(server):
+    from generec.llm import load_llm
+
+    llm = load_llm(Settings.from_env(), server["GENEREC_LLM"])
+    schema = {"type": "object", "properties": {"mood": {"type": "string", "enum": ["calm", "lively"]},
+                                               "topic": {"type": "string", "maxLength": 40}},
+              "required": ["mood", "topic"], "additionalProperties": False}
+    out = llm.json("Reply with JSON describing the request.", "a relaxing video of waves on a beach", schema, max_tokens=60)
+    assert set(out) == {"mood", "topic"} and out["mood"] in ("calm", "lively") and out["topic"]
+    assert llm.schema_in_json_object          # the server refused json_schema and took the schema the other way
+    import math
+
+    true = llm.choice("Answer yes or no.", "Is fire hot?", ("yes", "no"))
+    false = llm.choice("Answer yes or no.", "Is ice hot?", ("yes", "no"))
+    assert set(true) == {"yes", "no"} and abs(sum(math.exp(v) for v in true.values()) - 1) < 1e-6
+    assert true["yes"] > false["yes"], (true, false)   # the first-token log-probabilities follow the question
+
+
+def test_the_instructor_plans_through_the_server(server):
+    from generec.instructor.planner import Planner
+    from generec.llm import load_llm
+
+    planner = Planner(load_llm(Settings.from_env(), server["GENEREC_LLM"]), check=False)
+    plan = planner.plan("make me a short video about paper boats")
+    assert plan.source == "llm", plan                 # the model answered (no rules stood in)
+    assert plan.guidance.action == "create", plan
