@@ -30,7 +30,7 @@ class Settings:
     llm: str = field(default="llamacpp", metadata={"env": "GENEREC_LLM", "doc": "`llamacpp`, `llamacpp:fast` (0.5B), `openai:<model>`, `rules` (keyword planner, no model) or `fake`"})
     llm_model_path: str = field(default="", metadata={"env": "GENEREC_LLM_MODEL_PATH", "doc": "a GGUF file to use instead of the bundled Qwen2.5-Coder-1.5B"})
     llm_timeout_s: float = field(default=30.0, metadata={"env": "GENEREC_LLM_TIMEOUT", "doc": "longest one model call may take; past it the request is planned by the keyword rules"})
-    plan_fast: str = field(default="plain", metadata={"env": "GENEREC_PLAN_FAST", "doc": "`plain`: a request that is only a topic to search for (no edit, create, reference, question, negation or verdict cue, every topic word known to the corpus) is planned by the cue words without the LLM, and the step says so; `off`: every request goes to the LLM"})
+    plan_fast: str = field(default="plain", metadata={"env": "GENEREC_PLAN_FAST", "doc": "`plain`: a request that is only a topic to search for (no edit, create, reference, question, negation or verdict cue, every topic word known to the corpus) is planned by the cue words without the LLM, and the step says so; `busy`: as `plain`, and while the model is answering another request, a plain search with words the corpus lacks is planned by the cue words too (`bench instructor --compare-plain llamacpp --busy` measures what that costs); `off`: every request goes to the LLM"})
     judge_llm: str = field(default="", metadata={"env": "GENEREC_JUDGE_LLM", "doc": "the LLM that judges requests the screen is unsure about (same forms as GENEREC_LLM, e.g. `openai:<a guard model>` on a server); empty = GENEREC_LLM"})
     judge_timeout_s: float = field(default=8.0, metadata={"env": "GENEREC_JUDGE_TIMEOUT", "doc": "longest the LLM policy judge may take on a request the rules and the learned screen are unsure about; past it a severe suspicion is refused, anything else follows the learned screen"})
     embedder: str = field(default="minilm", metadata={"env": "GENEREC_EMBEDDER", "doc": "`minilm` (bundled), `hash` (no model, for tests), or a sentence-transformers path / hub id"})
@@ -57,8 +57,8 @@ class Settings:
             raise ValueError(f"GENEREC_CORPUS={self.corpus!r}: choose one of {', '.join(CORPORA)}")
         if self.vectors not in ("auto", "faiss", "pgvector"):
             raise ValueError(f"GENEREC_VECTORS={self.vectors!r}: choose `auto`, `faiss` or `pgvector`")
-        if self.plan_fast not in ("plain", "off"):
-            raise ValueError(f"GENEREC_PLAN_FAST={self.plan_fast!r}: choose `plain` or `off`")
+        if self.plan_fast not in ("plain", "busy", "off"):
+            raise ValueError(f"GENEREC_PLAN_FAST={self.plan_fast!r}: choose `plain`, `busy` or `off`")
         if not 0.0 <= self.diversity <= 1.0:
             raise ValueError(f"GENEREC_DIVERSITY={self.diversity}: must be between 0 and 1")
 

@@ -449,3 +449,42 @@ def test_plain_searches_skip_the_model_and_say_so():
     assert is_plain_search("kites at the beach", known=known) and is_plain_search("calm kite", known=known)
     assert not is_plain_search("lol nice", known=known) and not is_plain_search("gen a vid about kites", known=known)
     assert Planner(FakeLLM().enqueue({"action": "retrieve", "query": "cats"})).plan("funny cats").source == "llm"   # off by default
+
+
+def test_a_busy_model_leaves_plain_searches_with_new_words_to_the_cue_words():
+    """GENEREC_PLAN_FAST=busy: while the model answers one request, a plain search whose words the
+    corpus lacks is planned by the cue words (and the plan says why); when the model is free it
+    goes to the model as with `plain`; a request that is not a plain search always waits for it."""
+    import threading
+
+    from generec.instructor.planner import BUSY
+    from generec.instructor.rules import vocabulary
+
+    inside, release = threading.Event(), threading.Event()
+
+    def respond(kind, system, user, schema):
+        if "make me" in user:
+            inside.set()
+            release.wait(10)
+            return {"action": "create", "query": "kites"}
+        return {"action": "retrieve", "query": "zorblax"}
+
+    fake = FakeLLM(respond=respond)
+    planner = Planner(fake, fast="busy", known=vocabulary(["Kites at the beach. Tags: beach, kite."]))
+    assert planner.plan("zorblax dancing").source == "llm"          # model free: an unknown word goes to it
+    slow = threading.Thread(target=planner.plan, args=("make me a video about kites",))
+    slow.start()
+    assert inside.wait(10)
+    busy = planner.plan("zorblax dancing")   # "zorblax" is unknown to the corpus but long: no slang cue
+    assert busy.source == BUSY and busy.guidance.action == "retrieve" and "zorblax" in (busy.guidance.query or "")
+    assert planner.plan("kites at the beach").source.startswith("cue words: a plain search, no model")
+    calls = len(fake.history)
+    release.set()
+    slow.join(10)
+    assert len(fake.history) == calls == 2                           # the busy plan never asked the model
+    assert planner.plan("zorblax dancing").source == "llm"          # free again
+    # short unknown words are slang or cues the rules lack: they wait for the model even when it is busy
+    from generec.instructor.rules import is_plain_search
+    known = vocabulary(["Kites at the beach. Tags: beach, kite."])
+    assert not is_plain_search("gen a vid about kites", known=known, long_words_ok=True)
+    assert is_plain_search("kites with zorblax", known=known, long_words_ok=True)

@@ -56,7 +56,7 @@ class GeneRec(People, Tools, Turns):
                     if self.settings.strict:   # `make test`: a configured model that fails is an error
                         raise
                     log.warning("LLM unavailable, planning with keyword rules: %s", exc)
-            fast = llm is not None and self.settings.plan_fast == "plain"
+            fast = self.settings.plan_fast if llm is not None and self.settings.plan_fast != "off" else False
             known = known_words(self.store) if fast else None
             self._instructor = Instructor(Planner(llm, fast=fast, known=known))
         return self._instructor

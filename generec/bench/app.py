@@ -117,13 +117,13 @@ class RssSampler(threading.Thread):
 
 
 class AppProcess:
-    def __init__(self, data_dir: Path, threads: int):
+    def __init__(self, data_dir: Path, threads: int, log_name: str = "app.log"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         env = dict(os.environ, GENEREC_DATA_DIR=str(data_dir), GRADIO_SERVER_NAME="127.0.0.1",
                    GRADIO_SERVER_PORT=str(self.port), GENEREC_THREADS=str(threads), HF_HUB_OFFLINE="1",
                    TRANSFORMERS_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1")
-        self.log = open(data_dir / "app.log", "wb")
+        self.log = open(data_dir / log_name, "wb")
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=str(ROOT), env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)

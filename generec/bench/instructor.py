@@ -41,18 +41,20 @@ def role_of(path: Path) -> str:
     return next((e["role"] for e in sets if (ROOT / e["file"]).resolve() == here), "unlisted")
 
 
-def compare_plain(settings: Settings, backend: str, reqs: list[dict]) -> dict:
+def compare_plain(settings: Settings, backend: str, reqs: list[dict], busy: bool = False) -> dict:
     """The requests `rules.is_plain_search` takes away from the model (given the built corpus's words,
     as in the app), planned both ways: does the shortcut lose anything there? (Scores on that subset
-    only; n and the share are reported.)"""
+    only; n and the share are reported.) `busy`: the wider shortcut of a busy model (unknown words
+    of five letters or more pass too: `GENEREC_PLAN_FAST=busy`)."""
     from ..instructor.rules import is_plain_search, known_words
     from ..store import Store
 
     with Store(settings.db_url, migrate_now=False) as db:
         known = known_words(db)
     plain = [r for r in reqs if is_plain_search(r["text"], (r.get("context") or {}).get("shown") or [],
-                                                (r.get("context") or {}).get("has_upload"), known)]
-    out = {"n_all": len(reqs), "n_plain": len(plain), "share_plain": len(plain) / len(reqs) if reqs else 0.0}
+                                                (r.get("context") or {}).get("has_upload"), known, long_words_ok=busy)]
+    out = {"n_all": len(reqs), "n_plain": len(plain), "share_plain": len(plain) / len(reqs) if reqs else 0.0,
+           "shortcut": "busy (corpus words, and unknown words of 5+ letters)" if busy else "plain (corpus words only)"}
     if not plain:
         return out
     golds = [r["gold"] for r in plain]
@@ -63,6 +65,7 @@ def compare_plain(settings: Settings, backend: str, reqs: list[dict]) -> dict:
         preds, lat = run(_plan_fn(planner), plain)
         res = score(golds, preds, lat)
         out[name] = {k: res[k] for k in ("action_accuracy", "slot_f1", "latency_p50_s")}
+        out[name]["action_ci95"] = wilson(round(res["action_accuracy"] * res["n"]), res["n"])
         out[name]["wrong"] = [r["text"] for r, p in zip(plain, preds) if (p or {}).get("action") != r["gold"]["action"]]
     return out
 
@@ -119,13 +122,16 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--compare-plain", metavar="BACKEND",
                     help="only the plain searches (GENEREC_PLAN_FAST=plain skips the model on them): rules vs BACKEND there")
+    ap.add_argument("--busy", action="store_true", help="with --compare-plain: the wider shortcut a busy model takes (unknown long words pass)")
     args = ap.parse_args(argv)
     settings = settings or Settings.from_env()
     reqs = load_requests(args.requests)
     role = role_of(args.requests)
     reqs = reqs[: args.limit] if args.limit else reqs
     if args.compare_plain:
-        print(json.dumps(compare_plain(settings, args.compare_plain, reqs), indent=None if args.json else 2))
+        out = compare_plain(settings, args.compare_plain, reqs, busy=args.busy)
+        out["requests"], out["role"] = str(args.requests), role
+        print(json.dumps(out, indent=None if args.json else 2))
         return 0
     results = {}
     for backend in args.backends.split(","):

@@ -20,6 +20,7 @@ BENCHES = {
     "load": ("generec.bench.load", "main"),
     "checks": ("generec.bench.checks", "main"),
     "verdicts": ("generec.bench.verdicts", "main"),
+    "scale": ("generec.bench.scale", "main"),
 }
 ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"],
             "load": ["--sessions", "4", "--turns", "3"], "checks": ["--items", "4"]}

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -150,6 +152,7 @@ def run_job(q: Queue, job_id, params: dict, create: Callable, update_job: Callab
     persist = update_job or (lambda *a, **k: None)
     if not q.claim(job_id, "running", ("queued", "running")):
         return q.state(job_id).get("status", "unknown")   # ended already: a second delivery does nothing
+    q.redis.hset(_key(job_id), "worker", f"{socket.gethostname()}:{os.getpid()}")   # who to blame (or kill, in a bench)
     attempt = q.redis.hincrby(_key(job_id), "attempts", 1)
     if attempt > MAX_ATTEMPTS:
         msg = f"its worker stopped {attempt - 1} times while making it, so it was given up"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -20,6 +21,7 @@ from .reconcile import reconcile
 from .rules import plain_plan, plan_by_rules
 
 PLAIN = "cue words: a plain search, no model needed"
+BUSY = "cue words: a plain search, planned without the model while it was busy with another request"
 
 log = logging.getLogger("generec.instructor")
 
@@ -35,7 +37,9 @@ class Plan:
 class Planner:
     def __init__(self, llm=None, fast: bool = False, known: frozenset[str] | None = None, check: bool = True):
         self.llm = llm       # None: keyword rules only
-        self.fast = fast     # plain searches skip the model (GENEREC_PLAN_FAST=plain)
+        self.fast = fast     # plain searches skip the model (GENEREC_PLAN_FAST=plain; "busy": also any-word ones while it is busy)
+        self._inflight = 0   # plans waiting for or inside the model right now
+        self._count = threading.Lock()
         self.known = known   # the corpus's words (rules.vocabulary): a plain search uses only these
         self.check = check   # the cue-word reading corrects the model's plan (`reconcile`); off only to measure the model alone
 
@@ -66,6 +70,17 @@ class Planner:
         plain = plain_plan(text, shown, upload, self.known) if self.fast else None
         if plain is not None:
             return Plan(plain, PLAIN)
+        if self.fast == "busy" and self._inflight > 0 and (plain := plain_plan(text, shown, upload, self.known, long_words_ok=True)) is not None:
+            return Plan(plain, BUSY)
+        with self._count:
+            self._inflight += 1
+        try:
+            return self._ask_model(text, shown, upload)
+        finally:
+            with self._count:
+                self._inflight -= 1
+
+    def _ask_model(self, text: str, shown: list[dict], upload: str | None) -> Plan:
         user = self.request_text(text, shown, upload)
         problem = ""
         for attempt in range(2):

@@ -68,12 +68,15 @@ def known_words(store) -> frozenset[str]:
     return vocabulary([*(it.text() for it in store.list_items(visible_to=None)), *labels])
 
 
-def plain_plan(text: str, shown: list | None = None, upload: str | None = None, known: frozenset[str] | None = None) -> Guidance | None:
+def plain_plan(text: str, shown: list | None = None, upload: str | None = None, known: frozenset[str] | None = None,
+               long_words_ok: bool = False) -> Guidance | None:
     """True when the request is only a topic to look for ("something calm with animals"): no upload,
     at most 8 words, no cue of an edit, a creation, a reference to what was shown, chat, an
     injection, a negation, a duration or a verdict, and (given the corpus `known` words) every
     topic word known to the corpus: a word it has never seen ("gen a vid", "lol") may be a cue the
-    rules lack, so the model reads it. Measured against the model in `bench instructor --compare-plain`.
+    rules lack, so the model reads it. `long_words_ok` (a busy model): words of five letters or more
+    pass unknown too; short unknown ones ("lol", "gen", "vid") are slang or cues and still go to
+    the model. Measured against the model in `bench instructor --compare-plain [--busy]`.
     Returns the cue words' plan of such a request, else None."""
     t = " " + (text or "").lower().strip() + " "
     words = re.findall(r"[a-z']+", t)
@@ -87,11 +90,12 @@ def plain_plan(text: str, shown: list | None = None, upload: str | None = None, 
     if g.action != "retrieve" or not (g.query or g.mood):
         return None
     topic = [w for w in words if len(w) >= 3 and w not in FILLER and w not in MOODS]
-    return g if known is None or all(_stem(w) in known for w in topic) else None
+    return g if known is None or all(_stem(w) in known or (long_words_ok and len(w) >= 5) for w in topic) else None
 
 
-def is_plain_search(text: str, shown: list | None = None, upload: str | None = None, known: frozenset[str] | None = None) -> bool:
-    return plain_plan(text, shown, upload, known) is not None
+def is_plain_search(text: str, shown: list | None = None, upload: str | None = None, known: frozenset[str] | None = None,
+                    long_words_ok: bool = False) -> bool:
+    return plain_plan(text, shown, upload, known, long_words_ok) is not None
 
 
 def _words_after(pattern: str, text: str) -> list[str]:
