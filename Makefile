@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install demo test bench corpus models clean-venv
+.PHONY: install demo test bench corpus models clean-venv scale-demo
 
 # Each install step records how long it took when it really ran (`make bench` prints these).
 START = date +%s > $@.start
@@ -67,6 +67,10 @@ demo: corpus
 
 test: corpus
 	GENEREC_STRICT=1 $(PY) -m pytest -q --durations=25 tests; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected: failing"; exit 1; fi; exit $$rc
+
+# Redis, PostgreSQL with pgvector, the LLM server, two workers and two apps (ports 7861, 7862); Ctrl-C stops all.
+scale-demo: corpus
+	$(PY) -m generec scale-demo
 
 bench: corpus
 	$(PY) -m generec bench all

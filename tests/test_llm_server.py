@@ -1,5 +1,5 @@
 """The bundled model behind a real OpenAI-compatible server (llama-cpp-python's, the 0.5B GGUF),
-reached through the app's `openai:` backend: schema-constrained answers, first-token choices,
+reached through the app's `openai:` backend: schema-constrained answers, the length limit honoured,
 and the instructor's plan of a real request. Proves the server ran: the backend learns the
 server's own way of taking a schema (it refuses `json_schema`)."""
 from __future__ import annotations
@@ -33,7 +33,7 @@ def server(tmp_path_factory):
     log.close()
 
 
-def test_the_server_answers_in_the_schema_and_ranks_first_words(server):
+def test_the_server_answers_in_the_schema(server):
     from generec.llm import load_llm
 
     llm = load_llm(Settings.from_env(), server["GENEREC_LLM"])
@@ -43,12 +43,7 @@ def test_the_server_answers_in_the_schema_and_ranks_first_words(server):
     out = llm.json("Reply with JSON describing the request.", "a relaxing video of waves on a beach", schema, max_tokens=60)
     assert set(out) == {"mood", "topic"} and out["mood"] in ("calm", "lively") and out["topic"]
     assert llm.schema_in_json_object          # the server refused json_schema and took the schema the other way
-    import math
-
-    true = llm.choice("Answer yes or no.", "Is fire hot?", ("yes", "no"))
-    false = llm.choice("Answer yes or no.", "Is ice hot?", ("yes", "no"))
-    assert set(true) == {"yes", "no"} and abs(sum(math.exp(v) for v in true.values()) - 1) < 1e-6
-    assert true["yes"] > false["yes"], (true, false)   # the first-token log-probabilities follow the question
+    assert len(llm.text("Answer in one word.", "What colour is the sky on a clear day?", max_tokens=4).split()) <= 4
 
 
 def test_the_instructor_plans_through_the_server(server):

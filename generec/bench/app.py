@@ -117,8 +117,8 @@ class RssSampler(threading.Thread):
 
 
 class AppProcess:
-    def __init__(self, data_dir: Path, threads: int, log_name: str = "app.log"):
-        self.port = free_port()
+    def __init__(self, data_dir: Path, threads: int, log_name: str = "app.log", port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         env = dict(os.environ, GENEREC_DATA_DIR=str(data_dir), GRADIO_SERVER_NAME="127.0.0.1",
                    GRADIO_SERVER_PORT=str(self.port), GENEREC_THREADS=str(threads), HF_HUB_OFFLINE="1",

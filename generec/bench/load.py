@@ -164,7 +164,8 @@ def summarise(rows: list[dict], signins: list[dict], wall_s: float) -> dict:
 def table(r: dict) -> str:
     f = lambda x, unit=" s": "—" if x is None else f"{x:.1f}{unit}"  # noqa: E731
     spread = lambda d: f"p50 {f(d['p50'])}  p95 {f(d['p95'])}  max {f(d['max'])}"  # noqa: E731
-    lines = [f"setting     {r['sessions']} sessions × {r['turns_per_session']} turns, llm={r['llm']}, threads={r['threads']}, "
+    lines = [f"setup       {r.get('setup', 'in-process')}",
+             f"setting     {r['sessions']} sessions × {r['turns_per_session']} turns, llm={r['llm']}, threads={r['threads']}, "
              f"max_waiting={r['max_waiting']}, cores={r['cores']}, load(1m) {r['load_before']:.1f} → {r['load_after']:.1f}",
              f"app ready   {f(r['ready_s'])}; first turn (warm-up, not counted) {f(r['warm_turn_s'])}",
              f"sign-in     {r['signed_in']}/{r['sessions']} sessions, {spread(r['sign_in_s'])}",
@@ -178,30 +179,19 @@ def table(r: dict) -> str:
                      + [f"  server log: {e[:160]}" for e in r["server_log_first"]])
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="generec bench load", description=__doc__.splitlines()[0])
-    ap.add_argument("--sessions", type=int, default=20)
-    ap.add_argument("--turns", type=int, default=10, help="requests each session sends")
-    ap.add_argument("--data", type=Path, help="built data dir to copy (default: GENEREC_DATA_DIR or ./data)")
-    ap.add_argument("--llm", help="GENEREC_LLM for the app (default: as configured, e.g. llamacpp)")
-    ap.add_argument("--max-waiting", type=int, help="GENEREC_MAX_WAITING for the app (default: as configured)")
-    ap.add_argument("--ready-timeout", type=float, default=300.0)
-    ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    ap.add_argument("--verbose", action="store_true", help="print every turn as it ends (stderr)")
-    args = ap.parse_args(argv)
-    settings = Settings.from_env()
-    src = (args.data or settings.data_dir).resolve()
-    why = ("it loads a private copy of a SQLite data dir; unset GENEREC_DATABASE_URL" if not settings.db_url.startswith("sqlite")
-           else "" if (src / "generec.db").is_file() else f"no built corpus in {src}: run `make corpus`")
-    if why:
-        return print(f"generec bench load: {why}", file=sys.stderr) or 2
+SETUPS = ("in-process", "llm-server")
+
+
+def run_setup(setup: str, args, settings: Settings, src: Path, log) -> dict:
+    """One setup on its own private copy of the data dir: `in-process` (the app's own llama.cpp)
+    or `llm-server` (the bundled model behind `python -m generec llm-server`, reached through the
+    `openai:` backend; the server's evaluated prompts are warmed by the warm-up turn)."""
+    n = max(1, args.sessions)
     llm, waiting = args.llm or settings.llm, args.max_waiting or settings.max_waiting
-    n, log = max(1, args.sessions), (lambda s: print(s, file=sys.stderr, flush=True)) if args.verbose else (lambda s: None)
-    out, sys.stdout = sys.stdout, sys.stderr   # libraries print on load: stdout is for the result alone
-    term = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stopped, it still stops its app and removes its copy
     tmp = Path(tempfile.mkdtemp(prefix="generec-loadbench-"))
-    report = {"sessions": n, "turns_per_session": max(1, args.turns), "llm": llm, "threads": settings.threads,
-              "max_waiting": waiting, "cores": os.cpu_count(), "load_before": os.getloadavg()[0]}
+    report = {"setup": setup, "sessions": n, "turns_per_session": max(1, args.turns), "llm": llm, "threads": settings.threads,
+              "max_waiting": waiting, "plan_fast": settings.plan_fast, "cores": os.cpu_count(), "load_before": os.getloadavg()[0]}
+    server = None
     try:
         data = copy_data_dir(src, tmp / "data")
         for sub in DERIVED:   # fitted once per data dir; a server under load has them already
@@ -213,6 +203,17 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(n + 1):   # load00 takes the warm-up turn
                 Accounts(store).add(*account(i))
         env = {"GENEREC_AUTH": "accounts", "GENEREC_LLM": llm, "GENEREC_MAX_WAITING": str(waiting)}
+        if setup == "llm-server":
+            from ..cli import llmserver
+            from .app import free_port
+
+            port = free_port()
+            t0 = time.perf_counter()
+            server = llmserver.start(settings, port, log=open(data / "llm-server.log", "w"))
+            report["llm_server_start_s"] = time.perf_counter() - t0
+            report["llm_server_warm_s"] = llmserver.warm(settings, port)   # as the in-process model's saved prompt states
+            env.update(llmserver.env_for(port))
+            report["llm"] = env["GENEREC_LLM"] + " (llama-cpp-python server, bundled GGUF)"
         with mock.patch.dict(os.environ, env):   # AppProcess copies the environment when it starts
             proc = AppProcess(data, settings.threads)
         rows, signins = [], []
@@ -237,11 +238,56 @@ def main(argv: list[str] | None = None) -> int:
         report["rows"] = reconcile(Settings(data_dir=data).db_url, rows)
         report["lost"] = sum(v["lost"] for v in report["rows"].values())
     finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
+    report["load_after"] = os.getloadavg()[0]
+    return report
+
+
+def side_by_side(reports: list[dict]) -> str:
+    f = lambda x: "—" if x is None else f"{x:.1f}"  # noqa: E731
+    rows = [("turns served / sent", lambda r: f"{r['served']}/{r['turns']}"), ("errors", lambda r: str(r["errors"])),
+            ("refused busy", lambda r: str(r["refused_busy"])), ("latency p50 s", lambda r: f(r["latency_s"]["p50"])),
+            ("latency p95 s", lambda r: f(r["latency_s"]["p95"])), ("latency max s", lambda r: f(r["latency_s"]["max"])),
+            ("served turns/min", lambda r: f(r["served_per_min"])), ("rows lost", lambda r: str(r["lost"]))]
+    head = f"{'':<22}" + "".join(f"{r['setup']:>16}" for r in reports)
+    return "\n".join([head] + [f"{name:<22}" + "".join(f"{get(r):>16}" for r in reports) for name, get in rows])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="generec bench load", description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=20)
+    ap.add_argument("--turns", type=int, default=10, help="requests each session sends")
+    ap.add_argument("--data", type=Path, help="built data dir to copy (default: GENEREC_DATA_DIR or ./data)")
+    ap.add_argument("--llm", help="GENEREC_LLM for the app (default: as configured, e.g. llamacpp)")
+    ap.add_argument("--max-waiting", type=int, help="GENEREC_MAX_WAITING for the app (default: as configured)")
+    ap.add_argument("--setups", default="in-process", help=f"comma-separated, run one after another and printed side by side: {', '.join(SETUPS)}")
+    ap.add_argument("--ready-timeout", type=float, default=300.0)
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--verbose", action="store_true", help="print every turn as it ends (stderr)")
+    args = ap.parse_args(argv)
+    settings = Settings.from_env()
+    src = (args.data or settings.data_dir).resolve()
+    setups = [s.strip() for s in args.setups.split(",") if s.strip()]
+    why = ("it loads a private copy of a SQLite data dir; unset GENEREC_DATABASE_URL" if not settings.db_url.startswith("sqlite")
+           else "" if (src / "generec.db").is_file() else f"no built corpus in {src}: run `make corpus`")
+    why = why or next((f"unknown setup {s!r}: choose from {', '.join(SETUPS)}" for s in setups if s not in SETUPS), "")
+    if why:
+        return print(f"generec bench load: {why}", file=sys.stderr) or 2
+    log = (lambda s: print(s, file=sys.stderr, flush=True)) if args.verbose else (lambda s: None)
+    out, sys.stdout = sys.stdout, sys.stderr   # libraries print on load: stdout is for the result alone
+    term = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # stopped, it still stops its app and removes its copy
+    try:
+        reports = [run_setup(s, args, settings, src, log) for s in setups]
+    finally:
         sys.stdout = out
         signal.signal(signal.SIGTERM, term)
-    report["load_after"] = os.getloadavg()[0]
-    print(json.dumps(report, indent=2) if args.json else table(report))
+    if args.json:
+        print(json.dumps(reports[0] if len(reports) == 1 else {"setups": reports}, indent=2))
+    else:
+        print("\n\n".join(table(r) for r in reports) + ("\n\n" + side_by_side(reports) if len(reports) > 1 else ""))
     return 0
 
 

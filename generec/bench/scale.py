@@ -43,19 +43,23 @@ ACCOUNTS = (("scale01", "scale-bench-01-pw"), ("scale02", "scale-bench-02-pw"))
 
 # ---- engines -----------------------------------------------------------------------------------
 class Engines:
-    """A redis-server and a PostgreSQL with pgvector in `folder`, stopped by `stop()`."""
+    """A redis-server and a PostgreSQL with pgvector, stopped by `stop()`. Throwaway by default
+    (temp folders, Redis without persistence); `keep_in` makes both live in that folder and
+    survive a restart (Redis appends every write to its log), as `make scale-demo` wants."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, folder: Path, keep_in: Path | None = None, redis_port: int | None = None):
         exe = shutil.which("redis-server")
         if exe is None:
             raise RuntimeError("redis-server not found: `bash scripts/apt.sh` or apt-get install redis-server")
-        port = free_port()
-        (folder / "redis").mkdir(parents=True, exist_ok=True)
-        self.redis = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                                       "--dir", str(folder / "redis")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port = redis_port or free_port()
+        rdir = (keep_in or folder) / "redis"
+        rdir.mkdir(parents=True, exist_ok=True)
+        durable = ["--appendonly", "yes", "--appendfsync", "everysec"] if keep_in else ["--save", "", "--appendonly", "no"]
+        self.redis = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", *durable, "--dir", str(rdir)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.redis_url = f"redis://127.0.0.1:{port}/0"
-        self.pg_dir = Path(tempfile.mkdtemp(prefix="generec-pg-"))   # its own: pg.sh hands it to the postgres user
+        # its own folder: pg.sh hands it to the postgres user
+        self.pg_dir, self.keep = (keep_in / "pg", True) if keep_in else (Path(tempfile.mkdtemp(prefix="generec-pg-")), False)
         started = subprocess.run(["bash", str(ROOT / "scripts" / "pg.sh"), "start", str(self.pg_dir), "generec"],
                                  capture_output=True, text=True, timeout=180, env={**os.environ, "PYTHON": sys.executable})
         if started.returncode != 0:
@@ -77,11 +81,12 @@ class Engines:
         self.redis.wait(timeout=30)
         subprocess.run(["bash", str(ROOT / "scripts" / "pg.sh"), "stop", str(self.pg_dir)], capture_output=True,
                        timeout=120, env={**os.environ, "PYTHON": sys.executable})
-        shutil.rmtree(self.pg_dir, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.pg_dir, ignore_errors=True)
 
 
 # ---- the shared data dir, seeded from the built corpus ------------------------------------------
-def seed(src: Settings, dst: Settings, small: bool, log) -> dict:
+def seed(src: Settings, dst: Settings, small: bool, log, media_only_if_missing: bool = False) -> dict:
     """Items of the built corpus into the PostgreSQL store, their vectors into pgvector; media,
     fitted caches and the model cache hard-linked or linked (nothing in `src` is written)."""
     from ..recsys.catalog import Catalog
@@ -90,11 +95,10 @@ def seed(src: Settings, dst: Settings, small: bool, log) -> dict:
     from ..store import open_store
 
     dst.data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(src.media_dir, dst.media_dir, copy_function=os.link)
-    for sub in ("fidelity", "cache", "creator"):
-        if (src.data_dir / sub).is_dir():
-            shutil.copytree(src.data_dir / sub, dst.data_dir / sub, copy_function=os.link)
-    if src.model_cache.is_dir():
+    for sub in ("media", "fidelity", "cache", "creator"):
+        if (src.data_dir / sub).is_dir() and not (media_only_if_missing and (dst.data_dir / sub).exists()):
+            shutil.copytree(src.data_dir / sub, dst.data_dir / sub, copy_function=os.link, dirs_exist_ok=True)
+    if src.model_cache.is_dir() and not (dst.data_dir / "models").exists():
         (dst.data_dir / "models").symlink_to(src.model_cache.resolve())
     with open_store(src.db_url) as s_store:
         items = [it for it in s_store.list_items(visible_to=None) if it.from_corpus]

@@ -1,6 +1,6 @@
 """Command line: `python -m generec <command>`; each command is a thin call into the package.
 
-Commands: corpus build, models assemble, serve, worker, llm-server, recommend, plan, edit, create, verify, screen, bench,
+Commands: corpus build, models assemble, serve, worker, llm-server, scale-demo, recommend, plan, edit, create, verify, screen, bench,
 users add|remove|list (sign-in accounts), data export|delete (everything stored about an account). Later issues add theirs
 in `COMMANDS` (explicit registration in one place).
 """
@@ -46,6 +46,12 @@ def _llm_server(args, settings: Settings) -> int:
     from .llmserver import main as server_main
 
     return server_main(args.rest)
+
+
+def _scale_demo(args, settings: Settings) -> int:
+    from .scaledemo import main as demo_main
+
+    return demo_main(args.rest)
 
 
 def _serve(args, settings: Settings) -> int:
@@ -182,8 +188,8 @@ def _data(args, settings: Settings) -> int:
     return 0
 
 
-OWN_ARGV = ("edit", "create", "verify", "screen", "recsys", "llm-server")   # these parse their whole command line, -h included
-COMMANDS = {"llm-server": _llm_server, "worker": _worker, "users": _users, "data": _data, "recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
+OWN_ARGV = ("edit", "create", "verify", "screen", "recsys", "llm-server", "scale-demo")   # these parse their whole command line, -h included
+COMMANDS = {"scale-demo": _scale_demo, "llm-server": _llm_server, "worker": _worker, "users": _users, "data": _data, "recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -216,7 +222,8 @@ def parser() -> argparse.ArgumentParser:
                        ("verify", "check a file's watermark and signed provenance manifest (see `generec verify -h`)"),
                        ("screen", "run the fidelity request checks on TEXT or --file (see `generec screen -h`)"),
                        ("recsys", "retrain | status of the feed's recommender (see `generec recsys -h`)"),
-                       ("llm-server", "the bundled model behind an OpenAI-compatible server (see `generec llm-server -h`)")):
+                       ("llm-server", "the bundled model behind an OpenAI-compatible server (see `generec llm-server -h`)"),
+                       ("scale-demo", "Redis, PostgreSQL, the LLM server, two workers and two apps (`make scale-demo`)")):
         e = sub.add_parser(name, help=text, add_help=False)
         e.add_argument("rest", nargs=argparse.REMAINDER)
     u = sub.add_parser("users", help="sign-in accounts: add NAME | remove NAME [--erase] | list")
