@@ -14,7 +14,7 @@ from generec.config import Settings
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from generec.cli import llmserver
+    from generec.llm import server as llmserver
 
     settings = Settings.from_env(threads=1)
     port = free_port()

@@ -204,14 +204,15 @@ def run_setup(setup: str, args, settings: Settings, src: Path, log) -> dict:
                 Accounts(store).add(*account(i))
         env = {"GENEREC_AUTH": "accounts", "GENEREC_LLM": llm, "GENEREC_MAX_WAITING": str(waiting)}
         if setup == "llm-server":
-            from ..cli import llmserver
+            from ..app.llm_warm import warm
+            from ..llm import server as llmserver
             from .app import free_port
 
             port = free_port()
             t0 = time.perf_counter()
             server = llmserver.start(settings, port, log=open(data / "llm-server.log", "w"))
             report["llm_server_start_s"] = time.perf_counter() - t0
-            report["llm_server_warm_s"] = llmserver.warm(settings, port)   # as the in-process model's saved prompt states
+            report["llm_server_warm_s"] = warm(settings, port)   # as the in-process model's saved prompt states
             env.update(llmserver.env_for(port))
             report["llm"] = env["GENEREC_LLM"] + " (llama-cpp-python server, bundled GGUF)"
         with mock.patch.dict(os.environ, env):   # AppProcess copies the environment when it starts

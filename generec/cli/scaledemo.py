@@ -32,7 +32,8 @@ def main(argv: list[str]) -> int:
     from ..bench.app import AppProcess
     from ..bench.scale import Engines, Workers, seed
     from ..store import open_store
-    from . import llmserver
+    from ..app.llm_warm import warm
+    from ..llm import server as llmserver
 
     src = Settings.from_env()
     root = src.data_dir / "scale"
@@ -54,7 +55,7 @@ def main(argv: list[str]) -> int:
             seed(src, dst, small=False, log=print, media_only_if_missing=True)
         if not args.no_llm_server:
             server = llmserver.start(src, LLM_PORT, log=open(root / "llm-server.log", "a"))
-            print(f"LLM server reading the app's long prompts: {llmserver.warm(src, LLM_PORT)} s", flush=True)
+            print(f"LLM server reading the app's long prompts: {warm(src, LLM_PORT)} s", flush=True)
             env.update(llmserver.env_for(LLM_PORT))
             print(f"LLM server: http://127.0.0.1:{LLM_PORT}/v1 (llama-cpp-python, bundled GGUF)", flush=True)
         workers = Workers(env, root)
