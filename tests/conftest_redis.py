@@ -6,45 +6,25 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
+from pathlib import Path
 
 import pytest
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
 def redis_url():
     if os.environ.get("GENEREC_TEST_REDIS") == "0":
         pytest.skip("Redis tests disabled by GENEREC_TEST_REDIS=0")
-    exe = shutil.which("redis-server")
-    if exe is None:
+    if shutil.which("redis-server") is None:
         pytest.fail("redis-server not found: `bash scripts/apt.sh` (make install runs it) or apt-get install redis-server; "
                     "GENEREC_TEST_REDIS=0 skips these tests", pytrace=False)
-    folder, port = tempfile.mkdtemp(prefix="generec-redis-"), free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", folder], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import redis
+    from generec.bench.scale import start_redis
 
-    client = redis.Redis(port=port)
-    for _ in range(100):
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail("redis-server did not start", pytrace=False)
+    folder = Path(tempfile.mkdtemp(prefix="generec-redis-"))
+    proc, url = start_redis(folder)
     try:
-        yield f"redis://127.0.0.1:{port}"
+        yield url.rsplit("/", 1)[0]   # tests pick their own database number
     finally:
         proc.terminate()
         proc.wait(timeout=30)

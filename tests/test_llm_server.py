@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from conftest_redis import free_port
+from app_server import free_port
 from generec.config import Settings
 
 

@@ -105,7 +105,7 @@ def test_a_job_delivered_twice_runs_once_and_a_worker_that_keeps_dying_ends_it(r
     from generec.creator.pipeline import CreateResult
     from generec.creator.storyboard import Storyboard
     from generec.types import Item
-    from generec.creator.queued import MAX_ATTEMPTS, Queue, run_job
+    from generec.creator.queued import MAX_ATTEMPTS, Queue, creation, run_job
 
     q = Queue(f"{redis_url}/{next(_db)}")
     calls = []
@@ -116,6 +116,7 @@ def test_a_job_delivered_twice_runs_once_and_a_worker_that_keeps_dying_ends_it(r
         sb = Storyboard(title="T", scenes=[])
         return CreateResult(Item(id=item_id, title="T", duration_s=10.0), sb, None, None, {"render": 0.1})
 
+    make = creation(make)
     q.emit(7, "queued")
     assert run_job(q, 7, {"text": "x"}, make) == "done"
     assert run_job(q, 7, {"text": "x"}, make) == "done"        # delivered again: nothing is made twice
@@ -125,3 +126,4 @@ def test_a_job_delivered_twice_runs_once_and_a_worker_that_keeps_dying_ends_it(r
     q.redis.hset("generec:job:8", "status", "running")
     assert run_job(q, 8, {"text": "x"}, make) == "failed" and len(calls) == 1
     assert "stopped" in q.redis.xrevrange("generec:job:8:events", count=1)[0][1]["message"]
+

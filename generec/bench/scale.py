@@ -42,22 +42,39 @@ ACCOUNTS = (("scale01", "scale-bench-01-pw"), ("scale02", "scale-bench-02-pw"))
 
 
 # ---- engines -----------------------------------------------------------------------------------
+def start_redis(folder: Path, port: int | None = None, durable: bool = False) -> tuple[subprocess.Popen, str]:
+    """Debian's redis-server on loopback (a free port unless given), answering when this returns.
+    `durable`: every write appended to its log in `folder` (else nothing is kept)."""
+    import redis
+
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise RuntimeError("redis-server not found: `bash scripts/apt.sh` or apt-get install redis-server")
+    port = port or free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    keep = ["--appendonly", "yes", "--appendfsync", "everysec"] if durable else ["--save", "", "--appendonly", "no"]
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", *keep, "--dir", str(folder)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port)
+    for _ in range(200):
+        try:
+            client.ping()
+            return proc, f"redis://127.0.0.1:{port}/0"
+        except redis.ConnectionError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"redis-server did not start on port {port}")
+
+
 class Engines:
     """A redis-server and a PostgreSQL with pgvector, stopped by `stop()`. Throwaway by default
     (temp folders, Redis without persistence); `keep_in` makes both live in that folder and
     survive a restart (Redis appends every write to its log), as `make scale-demo` wants."""
 
     def __init__(self, folder: Path, keep_in: Path | None = None, redis_port: int | None = None):
-        exe = shutil.which("redis-server")
-        if exe is None:
-            raise RuntimeError("redis-server not found: `bash scripts/apt.sh` or apt-get install redis-server")
-        port = redis_port or free_port()
-        rdir = (keep_in or folder) / "redis"
-        rdir.mkdir(parents=True, exist_ok=True)
-        durable = ["--appendonly", "yes", "--appendfsync", "everysec"] if keep_in else ["--save", "", "--appendonly", "no"]
-        self.redis = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", *durable, "--dir", str(rdir)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.redis_url = f"redis://127.0.0.1:{port}/0"
+        self.redis, self.redis_url = start_redis((keep_in or folder) / "redis", redis_port, durable=keep_in is not None)
         # its own folder: pg.sh hands it to the postgres user
         self.pg_dir, self.keep = (keep_in / "pg", True) if keep_in else (Path(tempfile.mkdtemp(prefix="generec-pg-")), False)
         started = subprocess.run(["bash", str(ROOT / "scripts" / "pg.sh"), "start", str(self.pg_dir), "generec"],
@@ -66,15 +83,6 @@ class Engines:
             self.redis.terminate()
             raise RuntimeError(f"PostgreSQL did not start: {started.stderr.strip()[-400:]}")
         self.pg_url = started.stdout.strip().splitlines()[-1]
-        import redis
-
-        client = redis.Redis.from_url(self.redis_url)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
 
     def stop(self) -> None:
         self.redis.terminate()

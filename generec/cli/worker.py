@@ -8,7 +8,9 @@ leaves it to another worker, which gets it again once this one's heartbeat is ol
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import socket
 import sys
 import threading
 
@@ -23,17 +25,19 @@ def serve(settings: Settings, ready: threading.Event | None = None, stop: thread
 
     from ..app import GeneRec
     from ..creator.pipeline import create
-    from ..creator.queued import Queue, run_job
+    from ..creator.queued import HEARTBEAT_MS, Queue, creation, run_job
 
     app = GeneRec(settings)
     ctx = app.creator_context()
     q: Queue | None = None
 
+    make = creation(lambda text, guidance, user, **kw: create(text, guidance, user, ctx, **kw))
+
     def runner(job_id, kind, params):
-        if kind != "create":
+        work = {"create": make}.get(kind)
+        if work is None:
             raise ValueError(f"unknown job kind {kind!r}")
-        make = lambda text, guidance, user, **kw: create(text, guidance, user, ctx, **kw)  # noqa: E731
-        how = run_job(q, job_id, params, make, update_job=app.store.update_job, catalog=app.catalog,
+        how = run_job(q, job_id, params, work, update_job=app.store.update_job, catalog=app.catalog,
                       db_url=settings.db_url)
         logging.getLogger("generec.worker").info("job %s: %s", job_id, how)
 
@@ -43,6 +47,17 @@ def serve(settings: Settings, ready: threading.Event | None = None, stop: thread
     worker.queue_prefetch = 1   # a second job waits in Redis, where another worker can take it
     worker.start()
     stop = stop or threading.Event()
+    me = f"{socket.gethostname()}:{os.getpid()}"
+
+    def beat():
+        while not stop.wait(HEARTBEAT_MS / 3000):
+            try:
+                q.beat(me)
+            except Exception:   # Redis away for a moment: the next beat tries again
+                pass
+
+    q.beat(me)
+    threading.Thread(target=beat, name="worker-beat", daemon=True).start()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())

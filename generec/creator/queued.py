@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -27,6 +28,7 @@ from .jobs import TERMINAL, JobEvent
 from .pipeline import CreateError
 from ..types import Item
 
+log = logging.getLogger("generec.worker")
 NS = "generec"
 QUEUE = "generec-jobs"
 HEARTBEAT_MS = 15_000       # a worker silent this long is dead and its job is delivered again
@@ -102,17 +104,24 @@ class Queue:
             except redis.WatchError:
                 return False
 
-    def cancel(self, job_id) -> None:
+    def cancel(self, job_id) -> bool:
+        """Flag the job; True when it had not started and so ended here (its worker will skip it)."""
         self.redis.set(_key(job_id, "cancel"), "1", ex=KEEP_S)
         if self.claim(job_id, "cancelled", ("queued",)):   # never started: it ends now, for everyone
             self.emit(job_id, "cancelled", "", 0.0, "cancelled before it started")
+            return True
+        return False
 
     def cancelled(self, job_id) -> bool:
         return bool(self.redis.exists(_key(job_id, "cancel")))
 
+    def beat(self, worker: str) -> None:
+        """A worker says it is alive (every few seconds; the key lapses after HEARTBEAT_MS).
+        Dramatiq's own heartbeats count the app processes too, since they send messages."""
+        self.redis.set(f"{NS}:worker:{worker}", "1", px=HEARTBEAT_MS)
+
     def workers_alive(self) -> int:
-        cutoff = time.time() * 1000 - HEARTBEAT_MS
-        return int(self.redis.zcount(f"{NS}:__heartbeats__", cutoff, "+inf"))
+        return sum(1 for _ in self.redis.scan_iter(match=f"{NS}:worker:*", count=100))
 
 
 def _no_runner(*_a):
@@ -143,21 +152,38 @@ class CancelFlag:
 
 
 # ---- the worker side -----------------------------------------------------------------------
-def run_job(q: Queue, job_id, params: dict, create: Callable, update_job: Callable | None = None,
+def creation(create: Callable) -> Callable:
+    """A creator job's work: `create(text, guidance, user, progress=, cancel=, item_id=)` is the
+    creator pipeline bound to the worker's context; returns (result, message)."""
+    def work(params: dict, progress, cancel, item_id: str) -> tuple[dict, str]:
+        r = create(params.get("text", ""), params.get("guidance") or {}, params.get("user") or None,
+                   progress=progress, cancel=cancel, item_id=item_id)
+        return ({"item_id": r.item.id, "scenes": r.scenes, "notes": r.notes, "title": r.item.title,
+                 "duration_s": r.item.duration_s, "stage_times": r.stage_times},
+                f"made “{r.item.title}” ({r.item.duration_s:.1f} s)")
+    return work
+
+
+def run_job(q: Queue, job_id, params: dict, work: Callable, update_job: Callable | None = None,
             catalog=None, db_url: str = "") -> str:
-    """One delivery of a creator job; returns how it ended. `create(text, guidance, user, progress=,
-    cancel=, item_id=)` is the creator pipeline bound to this worker's context."""
+    """One delivery of a job; returns how it ended. `work(params, progress, cancel, item_id)` does
+    it and returns (result, message), or raises CreateError(stage, message) or Cancelled."""
     from .compose import Cancelled
 
-    persist = update_job or (lambda *a, **k: None)
+    def persist(*a, **kw) -> None:
+        if update_job is not None:
+            try:
+                update_job(*a, **kw)
+            except Exception as exc:  # a failing status write must not leave the job without an end
+                log.warning("job %s: the store's row was not updated: %s", job_id, exc)
     if not q.claim(job_id, "running", ("queued", "running")):
         return q.state(job_id).get("status", "unknown")   # ended already: a second delivery does nothing
     q.redis.hset(_key(job_id), "worker", f"{socket.gethostname()}:{os.getpid()}")   # who to blame (or kill, in a bench)
     attempt = q.redis.hincrby(_key(job_id), "attempts", 1)
     if attempt > MAX_ATTEMPTS:
         msg = f"its worker stopped {attempt - 1} times while making it, so it was given up"
-        q.emit(job_id, "failed", "start", 0.0, msg)
         persist(job_id, "failed", error=msg)
+        q.emit(job_id, "failed", "start", 0.0, msg)
         return "failed"
     if attempt > 1:
         q.emit(job_id, "running", "wait", 0.0, f"a worker stopped while making it; starting again (attempt {attempt} of {MAX_ATTEMPTS})")
@@ -171,29 +197,27 @@ def run_job(q: Queue, job_id, params: dict, create: Callable, update_job: Callab
             persist(job_id, "running", progress=min(1.0, frac))
 
     if cancel.is_set():
-        q.emit(job_id, "cancelled", "", 0.0, "cancelled before it started")
         persist(job_id, "cancelled")
+        q.emit(job_id, "cancelled", "", 0.0, "cancelled before it started")
         return "cancelled"
+    # at the end, the store's row first and then the event: whoever sees the end in Redis finds it in the store
     try:
-        r = create(params.get("text", ""), params.get("guidance") or {}, params.get("user") or None,
-                   progress=progress, cancel=cancel, item_id=item_id_for(job_id, db_url))
+        result, message = work(params, progress, cancel, item_id_for(job_id, db_url))
     except Cancelled as exc:
-        q.emit(job_id, "cancelled", "", 0.0, str(exc))
         persist(job_id, "cancelled", error=str(exc))
+        q.emit(job_id, "cancelled", "", 0.0, str(exc))
         return "cancelled"
     except CreateError as exc:
-        q.emit(job_id, "failed", exc.stage, 0.0, exc.message)
         persist(job_id, "failed", error=str(exc), result={"stage": exc.stage})
+        q.emit(job_id, "failed", exc.stage, 0.0, exc.message)
         return "failed"
     except Exception as exc:  # a bug, not a stage failure: still end the job visibly
         msg = f"{type(exc).__name__}: {exc}"
-        q.emit(job_id, "failed", last[0] or "start", 0.0, msg)
         persist(job_id, "failed", error=msg)
+        q.emit(job_id, "failed", last[0] or "start", 0.0, msg)
         return "failed"
-    result = {"item_id": r.item.id, "scenes": r.scenes, "notes": r.notes, "title": r.item.title,
-              "duration_s": r.item.duration_s, "stage_times": r.stage_times}
-    q.emit(job_id, "done", "done", 1.0, f"made “{r.item.title}” ({r.item.duration_s:.1f} s)", **result)
-    persist(job_id, "done", progress=1.0, result={k: result[k] for k in ("item_id", "stage_times")})
+    persist(job_id, "done", progress=1.0, result=result)
+    q.emit(job_id, "done", "done", 1.0, message, **result)
     return "done"
 
 
@@ -206,16 +230,18 @@ class RemoteResult:
 
 
 class RemoteJob:
-    def __init__(self, q: Queue, job_id, user: str | None, text: str, catalog=None):
-        self.q, self.id, self.user, self.text, self.catalog = q, job_id, user, text, catalog
+    def __init__(self, q: Queue, job_id, user: str | None, text: str, catalog=None, store=None):
+        self.q, self.id, self.user, self.text, self.catalog, self.store = q, job_id, user, text, catalog, store
         self.status, self.stage, self.progress = "queued", "", 0.0
         self.result: RemoteResult | None = None
+        self.payload: dict = {}        # what the worker returned (an edit's result dict, a creation's summary)
         self.error: CreateError | None = None
         self._last = "0-0"
         self._lock = threading.Lock()
 
     def cancel(self) -> None:
-        self.q.cancel(self.id)
+        if self.q.cancel(self.id) and self.store is not None:   # ended before a worker took it: its row says so
+            self.store.update_job(self.id, "cancelled", error="cancelled before it started")
 
     def _event(self, f: dict) -> JobEvent:
         ev = JobEvent(f["status"], f.get("stage", ""), float(f.get("progress") or 0), f.get("message", ""))
@@ -223,7 +249,10 @@ class RemoteJob:
         if ev.stage and ev.stage != "wait":
             self.stage = ev.stage
         extra = json.loads(f.get("extra") or "{}")
-        if ev.status == "done":
+        if ev.status == "done" and "scenes" not in extra:
+            self.payload = extra
+        elif ev.status == "done":
+            self.payload = extra
             if self.catalog is not None:
                 self.catalog.refresh()   # the worker added the item's vectors
             item = (self.catalog.item(extra["item_id"]) if self.catalog is not None else None) \
@@ -286,7 +315,7 @@ class RemoteJobs:
         job_id = self.store.create_job(user or "", "create", params, runner="queue")
         self.q.emit(job_id, "queued", "", 0.0, "waiting for a creator worker")
         self.q.enqueue(job_id, "create", params)
-        job = RemoteJob(self.q, job_id, user, text, self.catalog)
+        job = RemoteJob(self.q, job_id, user, text, self.catalog, self.store)
         self.jobs[job_id] = job
         for old in [k for k, j in self.jobs.items() if j.status in TERMINAL][:-50]:
             del self.jobs[old]
@@ -297,7 +326,7 @@ class RemoteJobs:
         row = self.store.get_job(job_id)
         if row is None:
             raise KeyError(job_id)
-        return RemoteJob(self.q, job_id, row.user, (row.params or {}).get("text", ""), self.catalog)
+        return RemoteJob(self.q, job_id, row.user, (row.params or {}).get("text", ""), self.catalog, self.store)
 
     def open_jobs(self, user: str) -> list[int]:
         return [j.id for j in self.store.jobs(user=user) if j.status in ("queued", "running")]
