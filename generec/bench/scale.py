@@ -13,7 +13,7 @@ shared data dir. Then it measures:
   lists it;
 - `cross_process_item_visible`: a video a worker made is served by both apps to its owner;
 - `ann_recall_at_10`: pgvector's HNSW index against exact search, over real text vectors
-  (MovieLens titles embedded by the catalog's model: 9.7k of them; `--small`: the corpus's own).
+  (the ml-latest-small titles embedded by the catalog's model, about 9.1k; `--small`: the corpus's own).
 
 `--small` is the version `make test` runs: model-free backends (keyword planner, hash
 embedder, colour features, no voice), 12 corpus items, 2 creations per setting.
