@@ -135,13 +135,13 @@ def ann_recall(engine_url: str, settings: Settings, small: bool, log, k: int = 1
     """Recall@k of pgvector's HNSW index against exact inner-product search, on real text vectors."""
     from sqlalchemy import create_engine, text
 
-    from ..recsys.pgvector import EF_SEARCH, PgVectorIndex
+    from ..recsys.pgvector import EF_SEARCH, PgVectorIndex, stored_dim
 
     if small:   # the seeded corpus's own vectors; queries are slightly moved copies of some of them
         from ..store import open_store
 
         with open_store(settings.db_url) as store:
-            seeded = PgVectorIndex(store.engine, "text", _dim(store))
+            seeded = PgVectorIndex(store.engine, "text", stored_dim(store.engine, "text"))
             V = seeded.vectors(list(seeded.ids.values()))
         Q = V[: min(queries, len(V))] + 0.01
         source = f"the seeded corpus's {len(V)} text vectors"
@@ -180,14 +180,6 @@ def ann_recall(engine_url: str, settings: Settings, small: bool, log, k: int = 1
     eng.dispose()
     return {"ann_recall_at_10": hits / (k * len(Q)), "ann_vectors": len(V), "ann_queries": len(Q), "ann_source": source,
             "ann_ef_search": EF_SEARCH, "ann_query_ms_p50": float(np.median(lat) * 1000), "ann_insert_s": load_s}
-
-
-def _dim(store) -> int:
-    from sqlalchemy import text
-
-    with store.engine.connect() as conn:
-        return int(conn.execute(text("SELECT atttypmod FROM pg_attribute WHERE attrelid = 'item_vectors_text'::regclass "
-                                     "AND attname = 'v'")).scalar())
 
 
 class Workers:

@@ -17,7 +17,7 @@ import threading
 from ..config import Settings
 
 
-def serve(settings: Settings, ready: threading.Event | None = None, stop: threading.Event | None = None) -> int:
+def serve(settings: Settings, stop: threading.Event | None = None) -> int:
     if not settings.queue_url:
         print("generec worker: set GENEREC_QUEUE_URL=redis://host:port/db (the app must use the same one)", file=sys.stderr)
         return 2
@@ -37,8 +37,7 @@ def serve(settings: Settings, ready: threading.Event | None = None, stop: thread
         work = {"create": make}.get(kind)
         if work is None:
             raise ValueError(f"unknown job kind {kind!r}")
-        how = run_job(q, job_id, params, work, update_job=app.store.update_job, catalog=app.catalog,
-                      db_url=settings.db_url)
+        how = run_job(q, job_id, params, work, update_job=app.store.update_job, db_url=settings.db_url)
         logging.getLogger("generec.worker").info("job %s: %s", job_id, how)
 
     q = Queue(settings.queue_url, runner=runner)
@@ -63,8 +62,6 @@ def serve(settings: Settings, ready: threading.Event | None = None, stop: thread
             signal.signal(sig, lambda *_: stop.set())
     print(f"generec worker: serving {settings.queue_url} (data {settings.data_dir}, database {settings.db_url.split('@')[-1]})",
           flush=True)
-    if ready is not None:
-        ready.set()
     stop.wait()
     worker.stop(timeout=600_000)
     return 0

@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import socket
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -140,16 +139,6 @@ class CancelFlag:
             self._set = self.q.cancelled(self.job_id)
         return self._set
 
-    def set(self) -> None:
-        self.q.cancel(self.job_id)
-        self._set = True
-
-    def wait(self, timeout: float | None = None) -> bool:
-        end = time.monotonic() + (timeout or 0)
-        while not self.is_set() and time.monotonic() < end:
-            time.sleep(0.1)
-        return self.is_set()
-
 
 # ---- the worker side -----------------------------------------------------------------------
 def creation(create: Callable) -> Callable:
@@ -165,7 +154,7 @@ def creation(create: Callable) -> Callable:
 
 
 def run_job(q: Queue, job_id, params: dict, work: Callable, update_job: Callable | None = None,
-            catalog=None, db_url: str = "") -> str:
+            db_url: str = "") -> str:
     """One delivery of a job; returns how it ended. `work(params, progress, cancel, item_id)` does
     it and returns (result, message), or raises CreateError(stage, message) or Cancelled."""
     from .compose import Cancelled
@@ -176,6 +165,7 @@ def run_job(q: Queue, job_id, params: dict, work: Callable, update_job: Callable
                 update_job(*a, **kw)
             except Exception as exc:  # a failing status write must not leave the job without an end
                 log.warning("job %s: the store's row was not updated: %s", job_id, exc)
+
     if not q.claim(job_id, "running", ("queued", "running")):
         return q.state(job_id).get("status", "unknown")   # ended already: a second delivery does nothing
     q.redis.hset(_key(job_id), "worker", f"{socket.gethostname()}:{os.getpid()}")   # who to blame (or kill, in a bench)
@@ -234,10 +224,8 @@ class RemoteJob:
         self.q, self.id, self.user, self.text, self.catalog, self.store = q, job_id, user, text, catalog, store
         self.status, self.stage, self.progress = "queued", "", 0.0
         self.result: RemoteResult | None = None
-        self.payload: dict = {}        # what the worker returned (an edit's result dict, a creation's summary)
         self.error: CreateError | None = None
         self._last = "0-0"
-        self._lock = threading.Lock()
 
     def cancel(self) -> None:
         if self.q.cancel(self.id) and self.store is not None:   # ended before a worker took it: its row says so
@@ -249,10 +237,7 @@ class RemoteJob:
         if ev.stage and ev.stage != "wait":
             self.stage = ev.stage
         extra = json.loads(f.get("extra") or "{}")
-        if ev.status == "done" and "scenes" not in extra:
-            self.payload = extra
-        elif ev.status == "done":
-            self.payload = extra
+        if ev.status == "done":
             if self.catalog is not None:
                 self.catalog.refresh()   # the worker added the item's vectors
             item = (self.catalog.item(extra["item_id"]) if self.catalog is not None else None) \

@@ -30,6 +30,13 @@ def _parse(s: str) -> np.ndarray:
     return np.array(s.strip("[]").split(","), dtype=np.float32)
 
 
+def stored_dim(engine, kind: str) -> int | None:
+    """The dimension of the `kind` vectors a database holds (None: no such table yet)."""
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT atttypmod FROM pg_attribute WHERE attrelid = to_regclass(:t) AND attname = 'v'"),
+                            {"t": f"item_vectors_{kind}"}).scalar()
+
+
 class PgVectorIndex:
     def __init__(self, engine, kind: str, dim: int):
         if kind not in ("text", "image"):
@@ -59,8 +66,7 @@ class PgVectorIndex:
             conn.execute(text(f"CREATE INDEX IF NOT EXISTS {self.table}_hnsw ON {self.table} "
                               f"USING hnsw (v vector_ip_ops)"))
             conn.execute(text(f"CREATE INDEX IF NOT EXISTS {self.table}_seq ON {self.table} (seq)"))
-            dim = conn.execute(text("SELECT atttypmod FROM pg_attribute WHERE attrelid = CAST(:t AS regclass) "
-                                    "AND attname = 'v'"), {"t": self.table}).scalar()
+        dim = stored_dim(self.engine, self.kind)
         if dim != self.dim:
             raise RuntimeError(f"{self.table} holds {dim}-dim vectors but the model makes {self.dim}: "
                                f"drop the table or rebuild with `python -m generec corpus build`")
