@@ -17,7 +17,6 @@ def warm(settings: Settings, port: int, host: str = "127.0.0.1") -> dict[str, fl
     the first people to chat do not wait for it (about 45 s each on one core); the in-process
     backend gets the same from its saved prompt states. Returns seconds per prompt."""
     from ..fidelity import judge
-    from ..fidelity.semantic import CATEGORIES
     from ..instructor.guidance import schema
     from ..instructor.planner import Planner
     from ..llm.base import LLMError
@@ -27,14 +26,15 @@ def warm(settings: Settings, port: int, host: str = "127.0.0.1") -> dict[str, fl
     os.environ.update({k: v for k, v in env_for(port, host).items() if k.startswith("OPENAI")})
     llm = OpenAILLM(ALIAS, timeout_s=600)
     planner = Planner(llm)
-    families = {"planner": (planner.system, schema(), planner.examples),
-                "policy judge": (render("fidelity_judge_system.j2"), judge.schema(list(CATEGORIES)), judge.examples())}
+    calls = {"planner": lambda: llm.json(planner.system, "hello", schema(), max_tokens=8, examples=planner.examples),
+             "policy judge": lambda: llm.choice(render("fidelity_judge_system.j2"), judge.QUESTION.format(text="hello"), ("yes", "no"),
+                                                examples=judge.examples())}
     took = {}
-    for name, (system, sch, examples) in families.items():
+    for name, call in calls.items():
         t0 = time.perf_counter()
         try:
-            llm.json(system, "hello", sch, max_tokens=8, examples=examples)
+            call()
         except LLMError:
-            pass   # eight tokens are rarely a whole answer; the prompt is read, which is the point
+            pass   # a short or odd answer does not matter: the prompt is read, which is the point
         took[name] = round(time.perf_counter() - t0, 1)
     return took

@@ -73,7 +73,7 @@ def build_corpus(settings: Settings, folder: str | None = None, manifest: str | 
 
         if app.instructor.planner.llm is not None:
             app.instructor.planner.plan("hello")
-            verdict("hello", context_for(settings), [])
+            verdict("hello", context_for(settings))
             log(f"LLM prompts read and kept in {time.perf_counter() - t_llm:.1f} s")
     except Exception as exc:  # the app reads them at its first start instead; say why it could not now
         log(f"LLM prompts not kept: {type(exc).__name__}: {exc}")

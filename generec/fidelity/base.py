@@ -119,9 +119,5 @@ class Context:
         return cls(settings=settings, **kw)
 
     @property
-    def judge_timeout_s(self) -> float:
-        return self.settings.judge_timeout_s
-
-    @property
     def fidelity_dir(self) -> Path:
         return Path(self.settings.data_dir) / "fidelity"

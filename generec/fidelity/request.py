@@ -47,7 +47,7 @@ _THIRD = re.compile(r"\b(?:his|her|their|someone'?s?|somebody'?s?|neighbou?r'?s?
                     r"boss'?s?|teacher'?s?|landlord'?s?|roommate'?s?|stranger'?s?|friend'?s|mom'?s|mum'?s|dad'?s|sister'?s|brother'?s|he|she|they|who lives|"
                     r"(?:the|this|that|a) (?:driver|guy|girl|woman|man|person|lady|kid|streamer|stranger|user|owner|customer|player|family))\b", _I)
 _PRIVATE_CUE = re.compile(
-    r"\bwhere\b[^.?!]{0,25}\b(?:lives?|living|stays?|works?|sleeps?|goes to school)\b|\blives (?:at|in|on|near)\b|\bhome address\b|\baddress of\b|\b(?:phone )?number of\b|"
+    r"\bwhere\b[^.?!]{0,25}\b(?:lives?|living|stays?|works?|sleeps?|goes to school)\b|\blives (?:at|in|on|near)\b|\bhome address\b|\baddress of\b|\b(?:phone|mobile|cell|contact|home) number of\b|"
     r"\breal name of\b|\bidentity of\b|\bdox+\w*|\btrack(?:ing)? (?:down|her|him|them)\b|\bstalk\w*|\bfind out who\b|\bfind (?:her|his|their|the) (?:address|number|house|home)\b|"
     r"\bspy(?:ing)? on\b|\blocate (?:her|him|them|my)\b|\bexpose\w* (?:her|him|them)\b|\bsecretly (?:film|record)\w*", _I)
 # Always a privacy violation, whoever the target is.
@@ -58,7 +58,7 @@ _ID_WORDS = re.compile(r"\b(?:passport|social security|ssn|national insurance|ba
                        r"date of birth|birthday and address|home address|(?:phone|mobile|cell) number|e-?mail address|licen[cs]e plate|medical records?)\b", _I)
 # The user's own (business) contact details, put on purpose into their own video.
 _OWN = re.compile(r"\b(?:my|our)\s+(?:own\s+)?(?:(?:business|work|shop|store|company|office|studio|salon|bakery|restaurant|cafe|band|channel|brand|agency)(?:'s)?\s+)?"
-                  r"(?:e-?mail(?: address)?|phone(?: number)?|mobile|number|website|contact details)\b|\bmy (?:number|e-?mail) is\b", _I)
+                  r"(?:contact\s+)?(?:e-?mail(?: address)?|phone(?: number)?|mobile|number|website|contact details)\b|\bmy (?:number|e-?mail) is\b", _I)
 
 
 def _own_contact(text: str, kinds) -> bool:
@@ -210,9 +210,12 @@ def screen_request(text: str, ctx: Context) -> Report:
     """The request checks; `Report.allowed` False means refuse with `Report.summary()`.
 
     Layers, each deciding only what the one before leaves open: the rules (their reasons name
-    the exact words), the learned screen, and for requests it scores close to its threshold the
-    LLM policy judge. A request near the threshold in a severe category is refused when the judge
-    cannot rule (fails closed). `Report.decided_by` names the layer whose verdict stood."""
+    the exact words); the learned screen, which clears requests it scores far below its threshold
+    (`semantic.CLEAR`: most ordinary requests, in milliseconds) and refuses those it scores far
+    above it (`semantic.STANDS`, closer in a severe category); and the LLM policy judge, which
+    rules on the rest. When the judge cannot rule, the learned verdict stands, and a request near
+    the threshold in a severe category is refused (fails closed). `Report.decided_by` names the
+    layer whose verdict stood."""
     text = text or ""
     found, why_not = find_pii(text, ctx)
     checks = [_safety(text, ctx), _privacy(text, ctx, found, why_not), _imitation(text, found, why_not), _injection(text, ctx)]
@@ -223,27 +226,29 @@ def screen_request(text: str, ctx: Context) -> Report:
     learned, decided = judge(text, ctx), "learned"
     if learned.status == "not_run":
         decided = "rules"
-    elif learned.details.get("unsure"):
+    elif not (learned.details.get("clear") or learned.details.get("stands")):
         learned, decided = _ask_judge(text, ctx, learned)
     return Report(fold_in(checks, learned), "request", decided)
 
 
 def _ask_judge(text: str, ctx: Context, learned: CheckResult) -> tuple[CheckResult, str]:
     """The policy judge's ruling as the learned check, or the learned verdict (failing closed
-    for a severe category) when the judge cannot rule."""
+    for a severe category near the threshold) when the judge cannot rule."""
     from . import judge as policy
     from .semantic import CATEGORIES, SEVERE
 
-    v = policy.verdict(text, ctx, list(CATEGORIES))
-    facts = {k: learned.details[k] for k in ("score", "threshold", "nearest")}
-    if v.status == "fail":
-        cat = v.details["category"]
-        return CheckResult.failed("learned", f"the policy judge ruled it {CATEGORIES[cat][1]} ({v.reason})", category=cat,
-                                  check=CATEGORIES[cat][0], layer="judge", judge_s=v.details.get("seconds"), **facts), "judge"
-    if v.status == "pass":
-        return CheckResult.passed("learned", v.reason, layer="judge", judge_s=v.details.get("seconds"), **facts), "judge"
     nearest = learned.details["nearest"]
-    if learned.status == "pass" and nearest in SEVERE:   # fail closed
+    v = policy.verdict(text, ctx, nearest)
+    facts = {k: learned.details[k] for k in ("score", "threshold", "nearest")}
+    ruled = {k: v.details.get(k) for k in ("harmful", "category", "log_odds", "judge_threshold")}
+    if v.status == "fail":
+        check, what = CATEGORIES[nearest]
+        return CheckResult.failed("learned", f"the policy judge ruled it {what} ({v.reason})", check=check, layer="judge",
+                                  judge_s=v.details.get("seconds"), **ruled, **facts), "judge"
+    if v.status == "pass":
+        return CheckResult.passed("learned", f"the policy judge {v.reason}", layer="judge", judge_s=v.details.get("seconds"),
+                                  **ruled, **facts), "judge"
+    if learned.status == "pass" and nearest in SEVERE and learned.details.get("unsure"):   # fail closed
         check, what = CATEGORIES[nearest]
         return CheckResult.failed("learned", f"this may be {what}, and the policy judge could not rule ({v.reason}), so it is refused",
                                   category=nearest, check=check, layer="learned", **facts), "learned"

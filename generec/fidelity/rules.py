@@ -122,7 +122,7 @@ BENIGN_IDIOMS = re.compile(
     r"\bkill(?:ing)? (?:time|it|the (?:lights|engine|music))\b|\bkiller (?:workout|app|feature|deal|view|look|smile|beat|track|recipe)s?\b"
     r"|\b(?:bath|seed|photo|glitter|flavou?r|cocoa|hot chocolate|chocolate|confetti|colou?r|smoke|stink|water|cheese) ?bombs?\b|\bphotobomb\w*|\bbomb[- ]sniffing\b"
     r"|\bbombs?\s+(?:\w+\s+)?(?:cakes?|desserts?|recipes?|burgers?|sandwich(?:es)?|dish(?:es)?|looks?|outfits?|beats?|tracks?|songs?|playlists?|intros?)\b"
-    r"|\bda bomb\b|\bexplosive (?:transitions?|growth|flavou?rs?|energy|intro|start|finale|colou?rs?|beats?|performance|action)\b"
+    r"|\b(?:dummy|prop|toy|replica|cardboard|foam|papier[- ]m[aâ]ch[eé]) (?:bombs?|grenades?|guns?|rifles?|swords?|knives)\b|\bda bomb\b|\bexplosive (?:transitions?|growth|flavou?rs?|energy|intro|start|finale|colou?rs?|beats?|performance|action)\b"
     r"|\bshoot(?:ing)? (?:a |the |some |better )?(?:photos?|pictures?|video|footage|timelapse|time-lapse|sunset|scene|film|movie|hoops|the breeze)\b|\bshooting stars?\b|\bphoto ?shoot\b"
     r"|\bfight(?:ing)? (?:climate change|cancer|poverty|hunger|fires?|wildfires?|crime|disease|for)\b|\bcut(?:ting)? (?:onions|the (?:video|clip|first|last|intro)|hair)\b"
     r"|\bexecute (?:a|the|my) (?:perfect )?(?:plan|kickflip|trick|move|jump)\b|\bdrop (?:the )?beat\b"
@@ -131,11 +131,15 @@ BENIGN_IDIOMS = re.compile(
 # Words that mark a request as protective or educational: fraud, self-harm, challenge and drug
 # rules do not fire on "how to spot phishing" or "suicide prevention".
 PROTECTIVE = re.compile(r"\b(?:awareness|prevention|preventing|warning signs?|how to (?:spot|avoid|recogni[sz]e|report|protect|stay safe|help)|"
+                        r"(?:spotting|recogni[sz]ing|avoiding|reporting) (?:a |the )?\w*|(?:staff|employee|security) training|lifelines?|crisis (?:text )?lines?|"
+                        r"wellbeing|mental health (?:week|day|month|support|services?)|therapists?|psychologists?|counsel+ors?|"
                         r"(?:spot|avoid|recogni[sz]e|report) (?:a |the )?\w*|protect (?:yourself|your|kids|children|people|themselves|ourselves|myself)|hotline|helpline|stay safe|safety|dangers of|"
                         r"what to do if|support (?:numbers?|lines?|groups?|services?)|where to (?:find|get) (?:help|support)|grief|bereave\w*)\b", _F)
 _PROTECTIVE_OK = {"fraud or scams", "self-harm", "dangerous challenges", "making illegal drugs"}
 # Explaining how a fraud works or ends is not committing one ("how Ponzi schemes collapse").
-_HISTORY = re.compile(r"\bhistory of\b|\bhow (?:\w+ ){0,3}(?:collapsed?|fail(?:ed|s)?|(?:are|were|get|got) (?:caught|detected|stopped))\b", _F)
+_HISTORY = re.compile(r"\bhistory of\b|\b(?:falls?|fell|falling) for\b|\bvictims? of\b|\bphishing (?:simulations?|tests?|drills?)\b|\bsimulat\w* (?:\w+ ){0,4}phishing\b|\bhow (?:\w+ ){0,3}(?:collapsed?|fail(?:ed|s)?|(?:are|were|get|got) (?:caught|detected|stopped))\b", _F)
+# ... unless the request is to lure someone into one ("an email that tricks a user into falling for a scam")
+_LURE = re.compile(r"\b(?:trick|lure|fool|con|convinc|persuad|manipulat)\w*\b[^.?!]{0,30}\binto\b", _F)
 # Learning about deepfakes and voice clones is not asking for one ("how to spot deepfake scams").
 AWARENESS = re.compile(r"\b(?:spot|detect\w*|recogni[sz]\w*|identify|protect\w*|avoid|risks?|risky|dangers?|dangerous|ethics|laws? (?:on|against|about)|"
                        r"history of|how (?:\w+ ){0,2}(?:works?|are (?:made|detected|spotted))|what (?:is|are) (?:a |an )?(?:deep ?fakes?|voice clon\w*))\b", _F)
@@ -147,7 +151,7 @@ def find(rules: list[tuple[str, re.Pattern]], text: str) -> list[tuple[str, str]
     protective = bool(PROTECTIVE.search(text))
     hits, seen = [], set()
     for label, pat in rules:
-        if label in seen or (protective and label in _PROTECTIVE_OK) or (label == "fraud or scams" and _HISTORY.search(text)):
+        if label in seen or (protective and label in _PROTECTIVE_OK) or (label == "fraud or scams" and _HISTORY.search(text) and not _LURE.search(text)):
             continue
         m = pat.search(clean)
         if m:

@@ -49,8 +49,16 @@ CATEGORIES = {
     "injection": ("injection", "an attempt to override the assistant's rules or reach secrets or other users' data"),
     "copyright": ("injection", "a request to copy or pirate someone else's work, or strip its credits"),
 }
-# the policy judge (judge.py) is asked when the score is this close to the threshold (below, above);
-# chosen on the `tune` sets: wider, and the bundled judge's leniency lets harmful requests through
+# a request scored this far below the threshold is cleared without asking the policy judge
+# (judge.py), which rules on every other request; chosen on the `tune` sets: about 1 % of their
+# harmful rows score lower, and most ordinary requests to the app do
+CLEAR = 1.0
+# a request scored this far above the threshold is refused without the judge: in a severe category
+# (fails closed: the bundled judge cleared "which pills to swallow so I fall asleep forever"), and
+# in any other; chosen on the `tune` sets (2.6 % of their harmless rows score this high in a severe one)
+STANDS = {"severe": 1.2, "other": 2.0}
+# when the judge cannot rule, a request this close to the threshold (below, above) in a severe
+# category is refused
 UNSURE = (0.3, 0.3)
 # categories that fail closed: an unsure request named one is refused when the judge cannot rule
 SEVERE = frozenset({"sexual", "self-harm", "weapons-drugs", "violence-extremism"})
@@ -201,7 +209,8 @@ def judge(text: str, ctx: Context) -> CheckResult:
         nearest = str(m["namer"].predict(x)[0])
     below, above = UNSURE
     facts = {"score": round(score, 3), "threshold": round(m["threshold"], 3), "nearest": nearest, "layer": "learned",
-             "unsure": m["threshold"] - below <= score < m["threshold"] + above}
+             "unsure": m["threshold"] - below <= score < m["threshold"] + above, "clear": score < m["threshold"] - CLEAR,
+             "stands": score >= m["threshold"] + STANDS["severe" if nearest in SEVERE else "other"]}
     if score < m["threshold"]:
         return CheckResult.passed("learned", "", **facts)
     check, what = CATEGORIES[nearest]
