@@ -273,3 +273,69 @@ def test_ivf_index_finds_exact_neighbours_when_probing_every_cell_and_removes_by
     assert np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found, exact)]) > 0.99
     assert index.remove_ids(np.array([int(found[0][0])], np.int64)) == 1
     assert int(found[0][0]) not in index.search(X[2900:2901], 10)[1][0]
+
+
+def test_global_split_cuts_the_whole_log_at_one_moment():
+    from generec.recsys.split import global_split
+
+    users = ["a"] * 5 + ["b"] * 5 + ["c"]
+    items = [f"x{j}" for j in range(5)] + [f"y{j}" for j in range(5)] + ["z0"]
+    stamps = np.array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 10.5], np.float64)
+    train, test = global_split(Interactions(users, items, np.ones(11, np.float32), stamps), holdout=0.25)
+    # the cut is the 75th percentile of time (8.0): later rows are held out; c has nothing earlier, so is not tested
+    assert test == {"b": ["y3", "y4"]} and len(train) == 8
+    assert max(train.timestamps) <= 8.0
+
+
+def test_bootstrap_interval_holds_the_mean_and_narrows_with_more_users():
+    from generec.bench.recsys import bootstrap_ci
+
+    rng = np.random.default_rng(3)
+    few, many = rng.random(30), rng.random(3000)
+    lo, hi = bootstrap_ci(few)
+    assert lo < few.mean() < hi
+    lo2, hi2 = bootstrap_ci(many)
+    assert lo2 < many.mean() < hi2 and (hi2 - lo2) < (hi - lo) / 5
+    assert bootstrap_ci(np.ones(50)) == (1.0, 1.0)
+
+
+def test_bench_recsys_gives_every_model_the_same_decay_with_intervals_and_ablations(monkeypatch):
+    import dataclasses
+
+    from generec.bench import recsys as bench
+    from generec.recsys import data as recsys_data, factory
+
+    full = recsys_data.load("ml-latest-small")
+    first = sorted(set(full.ratings.users))[:60]
+    small = dataclasses.replace(full, ratings=full.ratings.take(np.flatnonzero(np.isin(full.ratings.users, first))))
+    monkeypatch.setattr(recsys_data, "load", lambda name: small)
+    made, make = [], factory.make_recommender
+    monkeypatch.setattr(factory, "make_recommender", lambda name, **kw: made.append((name, kw.get("decay"))) or make(name, **kw))
+    res = bench.run_recsys("ml-latest-small", ["pop", "ease", "hybrid"], vectors=False, log=lambda *a: None, decay=0.8, ablate=True)
+    assert made.count(("ease", 1.0)) == 1 and {d for m, d in made if (m, d) != ("ease", 1.0)} == {0.8}
+    assert set(res["models"]) == {"pop", "ease", "hybrid", "ease-nodecay", "hybrid-no-ease", "hybrid-no-itemknn", "hybrid-no-als", "hybrid-no-content"}
+    for name, ci in res["intervals"].items():
+        lo, hi = ci["ndcg@10_ci95"]
+        assert lo <= res["models"][name]["ndcg@10"] <= hi
+    assert res["intervals"]["hybrid"]["ndcg@10_minus_default_ci95"] == [0.0, 0.0]
+    assert "hybrid-no-content" in bench._table(res) and res["users"] <= 60
+
+
+def test_the_blend_is_tuned_inside_the_training_data(monkeypatch):
+    import dataclasses
+
+    from generec.bench import recsys as bench
+    from generec.recsys import data as recsys_data, split
+
+    full = recsys_data.load("ml-latest-small")
+    first = sorted(set(full.ratings.users))[:60]
+    small = dataclasses.replace(full, ratings=full.ratings.take(np.flatnonzero(np.isin(full.ratings.users, first))))
+    monkeypatch.setattr(recsys_data, "load", lambda name: small)
+    seen, cut = [], split.temporal_split
+    monkeypatch.setattr(split, "temporal_split", lambda log, *a: seen.append(len(log)) or cut(log, *a))
+    res = bench.tune_blend("ml-latest-small", vectors=False, decays=(1.0, 0.9), log=lambda *a: None)
+    # the second split cuts the first one's training half: the test half never reaches the grid
+    assert len(seen) == 2 and seen[1] == len(cut(split.positives(small.ratings))[0])
+    assert res["blends"] == 2 * (3 ** 3 - 1) and res["shipped"] is not None
+    assert [r["ndcg@10"] for r in res["best"]] == sorted((r["ndcg@10"] for r in res["best"]), reverse=True)
+    assert res["best"][0]["ndcg@10"] >= res["shipped"]["ndcg@10"]

@@ -1,4 +1,5 @@
-"""The benchmark protocol's split: positives only, each user's last share of them (by time) held out."""
+"""The benchmark protocol's splits: positives only; each user's last share of them (by time) held
+out (`temporal_split`), or everything after one moment in time (`global_split`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -36,3 +37,19 @@ def temporal_split(log: Interactions, holdout: float = 0.2) -> tuple[Interaction
     for r in order[is_test[order]]:
         test.setdefault(users[r], []).append(items[r])
     return log.take(np.flatnonzero(~is_test)), test
+
+
+def global_split(log: Interactions, holdout: float = 0.2) -> tuple[Interactions, dict]:
+    """(train, test) split at one moment: the latest `holdout` share of the whole log (by time) is
+    held out, for the users who also have something before it (nobody is tested cold). No model
+    sees anything later than what it is tested on, as in a deployed recommender."""
+    cut = np.quantile(log.timestamps, 1.0 - holdout)
+    late = log.timestamps > cut
+    users = np.asarray(log.users, dtype=object)
+    known = set(users[~late].tolist())
+    test: dict = {}
+    items = np.asarray(log.items, dtype=object)
+    for r in np.flatnonzero(late)[np.argsort(log.timestamps[late], kind="stable")]:
+        if users[r] in known:
+            test.setdefault(users[r], []).append(items[r])
+    return log.take(np.flatnonzero(~late)), test
