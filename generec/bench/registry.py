@@ -24,7 +24,7 @@ BENCHES = {
     "simusers": ("generec.bench.simusers", "main"),
 }
 ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"],
-            "load": ["--sessions", "4", "--turns", "3"], "checks": ["--items", "4"], "simusers": ["--users", "10", "--turns", "3"]}
+            "load": ["--sessions", "4", "--turns", "3"], "checks": ["--items", "4"], "simusers": ["--users", "8", "--turns", "3"]}
 
 
 def _entry(what: str):
