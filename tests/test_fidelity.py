@@ -251,6 +251,8 @@ def test_the_policy_judge_rules_on_what_the_learned_screen_does_not_clear(learne
     assert allowed.allowed and allowed.decided_by == "judge" and "rated harmless" in allowed.checks[0].details["learned"]
     fallback = screen_request(text, learned_ctx)    # the judge cannot rule: the learned verdict stands, with the judge's failure said
     assert fallback.decided_by == "learned" and len(fake.llm.history) == 3
+    assert all("the policy judge could not rule (the policy judge could not answer (server down))" in
+               (c.reason if c.status == "fail" else c.details["learned"]) for c in fallback.checks)   # said, not silent
     closes = learned.status == "pass" and learned.details["unsure"] and learned.details["nearest"] in semantic.SEVERE
     assert fallback.allowed == (learned.status == "pass" and not closes)
     assert not closes or "could not rule (the policy judge could not answer (server down))" in fallback.summary()

@@ -252,4 +252,6 @@ def _ask_judge(text: str, ctx: Context, learned: CheckResult) -> tuple[CheckResu
         check, what = CATEGORIES[nearest]
         return CheckResult.failed("learned", f"this may be {what}, and the policy judge could not rule ({v.reason}), so it is refused",
                                   category=nearest, check=check, layer="learned", **facts), "learned"
-    return learned, "learned"
+    said = f"the policy judge could not rule ({v.reason}), so the learned screen's verdict stands"   # never a silent fallback
+    return CheckResult(learned.name, learned.status, f"{learned.reason}; {said}" if learned.reason else said,
+                       dict(learned.details, judge=v.reason)), "learned"

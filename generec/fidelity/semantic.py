@@ -225,7 +225,8 @@ def fold_in(checks: list[CheckResult], verdict: CheckResult) -> list[CheckResult
     learned screen did not run; holding every request would pause editing and creation there."""
     out = []
     for c in checks:
-        said = f"{verdict.status} (policy judge: {verdict.reason})" if verdict.details.get("layer") == "judge" else verdict.status
+        judged = "policy judge: " if verdict.details.get("layer") == "judge" else ""
+        said = f"{verdict.status} ({judged}{verdict.reason})" if verdict.reason else verdict.status
         details, reason, status = dict(c.details, learned=said), c.reason, c.status
         if verdict.status == "fail" and verdict.details["check"] == c.name:
             status, reason, details["learned"] = "fail", verdict.reason, verdict.details
