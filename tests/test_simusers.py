@@ -29,7 +29,7 @@ def test_the_card_holds_no_word_of_the_title():
 def _speaker():
     """The simulated user's LLM, scripted: it asks for the card's genres, and rejects what it is shown."""
     def respond(kind, system, user, schema):
-        genres = re.search(r"genres: ([^\n]*)", system).group(1)
+        genres = re.search(r"genres: ([^\n]*)", user).group(1)
         return {"intent": "reject" if "showed" in user else "ask", "text": f"a {genres} film"}
     return respond
 

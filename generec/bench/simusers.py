@@ -38,11 +38,19 @@ from .fidelity import wilson
 INTENTS = ("ask", "reject", "accept", "chitchat")
 SCHEMA = {"type": "object", "properties": {"intent": {"type": "string", "enum": list(INTENTS)},
                                            "text": {"type": "string", "maxLength": 200}}, "required": ["intent", "text"]}
-SYSTEM = ("You play a SIMULATED person in a test of a film recommender. You want to watch a film with these qualities:\n"
-          "{card}\nYou do not know its title, so never write a title or a name from one. Speak like a person typing in a chat: "
-          "one or two short sentences about what you want. Reply in JSON with your intent and your text: intent \"ask\" for a "
-          "request, \"reject\" when the films shown are not what you want (then say more precisely what you want), \"accept\" "
-          "when one of them fits, \"chitchat\" for anything else.")
+SYSTEM = ("You play a SIMULATED person chatting with a film recommender, in a test. Each message gives you the film you "
+          "are in the mood for, as a list of qualities, and tells you what just happened. You do not know the film's title: "
+          "never write a title, a character or an actor. Write like a person typing in a chat, in your own words, one or two "
+          "short sentences; pick one or two qualities at a time rather than reciting the list. Reply in JSON with your intent "
+          "and your text: \"ask\" for a request, \"reject\" when the films shown are not what you want (then say a little more "
+          "about what you want), \"accept\" when one of them fits, \"chitchat\" for anything else.")
+# worked examples (written for this prompt, about films that are not in any evaluation)
+EXAMPLES = [("You want a film with these qualities:\n- genres: comedy, romance\n- made in the 1980s\n- viewers describe it as: "
+             "new york, witty\nWrite your first message to the recommender.",
+             '{"intent": "ask", "text": "got any witty 80s romcoms? ideally set in a big city"}'),
+            ("You want a film with these qualities:\n- genres: horror\n- made in the 2010s\n- viewers describe it as: slow burn, "
+             "folk horror\nThe recommender showed: three loud slasher films.\nNone of them is what you want. Say more precisely what "
+             "you want.", '{"intent": "reject", "text": "not slashers - something creepier and slower, more folk horror"}')]
 POLICIES = ("random", "popularity", "oracle", "feed")
 _STOP = set("the a an of and in on to for with from at by is it his her their my your our la le les de des el los das der die und".split())
 
@@ -128,7 +136,7 @@ class SimUser:
 
     def __init__(self, llm, item, tags: list[str], retries: int = 2):
         self.llm, self.item, self.retries = llm, item, retries
-        self.system = SYSTEM.format(card=card(item, tags))
+        self.card = f"You want a film with these qualities:\n{card(item, tags)}\n"   # in each message: the system prompt stays one cached prefix
         self.leaks = 0          # replies that named the film, caught and asked again
         self.leaked = False     # a reply still named it after the retries: the dialogue is left out
 
@@ -138,7 +146,7 @@ class SimUser:
         ask = prompt
         for attempt in range(self.retries + 1):
             try:
-                out = self.llm.json(self.system, ask, SCHEMA, max_tokens=80)
+                out = self.llm.json(SYSTEM, self.card + ask, SCHEMA, max_tokens=80, examples=EXAMPLES)
             except LLMError as exc:
                 out = {"intent": "chitchat", "text": "", "error": str(exc)[:80]}
             intent = out.get("intent") if out.get("intent") in INTENTS else "chitchat"
