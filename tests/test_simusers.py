@@ -67,6 +67,9 @@ def test_a_leaky_user_is_asked_again_and_a_hopeless_one_left_out(fast_settings, 
     stubborn = simusers.SimUser(FakeLLM().enqueue(*[{"intent": "ask", "text": "movie-7"}] * 3), items["movie-7"], [])
     stubborn.say("Write your first message.")
     assert stubborn.leaks == 3 and stubborn.leaked
+    seen = simusers.SimUser(FakeLLM().enqueue({"intent": "accept", "text": "yes, Film number 7 is the one"}), items["movie-7"], [])
+    assert seen.say(f"The recommender showed: {items['movie-7'].title}; Film number 8 (1958).")["intent"] == "accept"
+    assert seen.leaks == 0 and not seen.leaked   # naming a film on screen is no leak
     assert len(targets) == 4
 
 
