@@ -299,16 +299,24 @@ def test_bootstrap_interval_holds_the_mean_and_narrows_with_more_users():
     assert bootstrap_ci(np.ones(50)) == (1.0, 1.0)
 
 
-def test_bench_recsys_gives_every_model_the_same_decay_with_intervals_and_ablations(monkeypatch):
+def _first_users_only(monkeypatch, n: int = 60):
+    """ml-latest-small cut to its first `n` users, served by `recsys.data.load` for the test."""
     import dataclasses
 
-    from generec.bench import recsys as bench
-    from generec.recsys import data as recsys_data, factory
+    from generec.recsys import data as recsys_data
 
     full = recsys_data.load("ml-latest-small")
-    first = sorted(set(full.ratings.users))[:60]
+    first = sorted(set(full.ratings.users))[:n]
     small = dataclasses.replace(full, ratings=full.ratings.take(np.flatnonzero(np.isin(full.ratings.users, first))))
     monkeypatch.setattr(recsys_data, "load", lambda name: small)
+    return small
+
+
+def test_bench_recsys_gives_every_model_the_same_decay_with_intervals_and_ablations(monkeypatch):
+    from generec.bench import recsys as bench
+    from generec.recsys import factory
+
+    small = _first_users_only(monkeypatch)
     made, make = [], factory.make_recommender
     monkeypatch.setattr(factory, "make_recommender", lambda name, **kw: made.append((name, kw.get("decay"))) or make(name, **kw))
     res = bench.run_recsys("ml-latest-small", ["pop", "ease", "hybrid"], vectors=False, log=lambda *a: None, decay=0.8, ablate=True)
@@ -322,15 +330,10 @@ def test_bench_recsys_gives_every_model_the_same_decay_with_intervals_and_ablati
 
 
 def test_the_blend_is_tuned_inside_the_training_data(monkeypatch):
-    import dataclasses
-
     from generec.bench import recsys as bench
-    from generec.recsys import data as recsys_data, split
+    from generec.recsys import split
 
-    full = recsys_data.load("ml-latest-small")
-    first = sorted(set(full.ratings.users))[:60]
-    small = dataclasses.replace(full, ratings=full.ratings.take(np.flatnonzero(np.isin(full.ratings.users, first))))
-    monkeypatch.setattr(recsys_data, "load", lambda name: small)
+    small = _first_users_only(monkeypatch)
     seen, cut = [], split.temporal_split
     monkeypatch.setattr(split, "temporal_split", lambda log, *a: seen.append(len(log)) or cut(log, *a))
     res = bench.tune_blend("ml-latest-small", vectors=False, decays=(1.0, 0.9), log=lambda *a: None)
