@@ -87,10 +87,12 @@ def card(item, viewer_tags: list[str]) -> str:
 
 def sample_targets(root: Path, n_users: int, seed: int, min_ratings: int = 20) -> list[dict]:
     """Users with enough ratings, sampled with `seed`; each one's last film rated >= 4 stars."""
+    from ..recsys.data import load_ml_latest_small
+
+    r = load_ml_latest_small(root).ratings
     by_user: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
-    with open(root / "ratings.csv", newline="", encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            by_user[int(r["userId"])].append((int(r["timestamp"]), int(r["movieId"]), float(r["rating"])))
+    for u, m, stars, t in zip(r.users, r.items, r.weights.tolist(), r.timestamps.tolist()):
+        by_user[u].append((int(t), m, stars))
     eligible = sorted(u for u, rs in by_user.items() if len(rs) >= min_ratings and any(s >= 4.0 for _, _, s in rs))
     rng = np.random.default_rng(seed)
     users = sorted(rng.choice(eligible, size=min(n_users, len(eligible)), replace=False).tolist())
@@ -197,7 +199,7 @@ def run(settings: Settings, llm, users: int = 20, turns: int = 5, k: int = 10, s
     popular = [i for i, _ in counts.most_common()] + sorted(set(universe) - set(counts))
     out = {"simulated": True, "users": len(targets), "turns": turns, "k": k, "items": len(universe), "seed": seed,
            "llm": getattr(llm, "name", "?"), "policies": {}}
-    first: dict[int, dict] = {}   # the opening request does not depend on the policy: asked once per user
+    first: dict[int, tuple] = {}   # the opening request does not depend on the policy: asked once per user
     for name in policies:
         pick = _policy(name, feed, store, popular, np.random.default_rng(seed), universe)
         hits_at = np.zeros(turns, int)
@@ -207,10 +209,8 @@ def run(settings: Settings, llm, users: int = 20, turns: int = 5, k: int = 10, s
             target = item_id(tg["movie"])
             sim = SimUser(llm, store.get_item(target), tags.get(tg["movie"], []))
             if tg["user"] not in first:
-                first[tg["user"]] = sim.say("Write your first message to the recommender.")
-                first[tg["user"]]["leaks"], first[tg["user"]]["leaked"] = sim.leaks, sim.leaked
-            said = dict(first[tg["user"]])
-            sim.leaks, sim.leaked = said.pop("leaks"), said.pop("leaked")
+                first[tg["user"]] = sim.say("Write your first message to the recommender."), sim.leaks, sim.leaked
+            said, sim.leaks, sim.leaked = first[tg["user"]]
             texts, shown, hit, log_d = [said["text"]], [], None, [said]
             for t in range(turns):
                 got = pick(user_name(tg["user"]), target, texts, set(shown), k)

@@ -246,7 +246,7 @@ def _ask_judge(text: str, ctx: Context, learned: CheckResult) -> tuple[CheckResu
         return CheckResult.failed("learned", f"the policy judge ruled it {what} ({v.reason})", check=check, layer="judge",
                                   judge_s=v.details.get("seconds"), **ruled, **facts), "judge"
     if v.status == "pass":
-        return CheckResult.passed("learned", f"the policy judge {v.reason}", layer="judge", judge_s=v.details.get("seconds"),
+        return CheckResult.passed("learned", v.reason, layer="judge", judge_s=v.details.get("seconds"),
                                   **ruled, **facts), "judge"
     if learned.status == "pass" and nearest in SEVERE and learned.details.get("unsure"):   # fail closed
         check, what = CATEGORIES[nearest]
