@@ -103,6 +103,41 @@ def sample_targets(root: Path, n_users: int, seed: int, min_ratings: int = 20) -
     return out
 
 
+def cut_movielens(root: Path, dst: Path, films: int = 150, users: int = 40) -> Path:
+    """A small real slice of a MovieLens folder: its `films` most-rated films, and the `users` users
+    who rated most of them (their ratings of those films only). For quick runs and tests."""
+    with open(root / "ratings.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    head, rows = rows[0], rows[1:]
+    keep_f = {m for m, _ in Counter(r[1] for r in rows).most_common(films)}
+    rows = [r for r in rows if r[1] in keep_f]
+    keep_u = {u for u, _ in Counter(r[0] for r in rows).most_common(users)}
+    dst.mkdir(parents=True, exist_ok=True)
+    with open(dst / "ratings.csv", "w", newline="", encoding="utf-8") as g:
+        csv.writer(g).writerows([head] + [r for r in rows if r[0] in keep_u])
+    for name in ("movies.csv", "links.csv", "tags.csv"):
+        if (root / name).exists():
+            with open(root / name, newline="", encoding="utf-8") as f, open(dst / name, "w", newline="", encoding="utf-8") as g:
+                src = csv.reader(f)
+                w = csv.writer(g)
+                w.writerow(next(src))
+                w.writerows(r for r in src if r[1 if name == "tags.csv" else 0] in keep_f)
+    return dst
+
+
+class CardReader:
+    """A SCRIPTED simulated user for quick runs and tests (no model): it asks for its card's genres and
+    decade, and rejects every list, never naming a title. It has the LLM's `json` call, so the harness runs
+    it unchanged; its accept share is 0 by construction, so only Success@t means anything with it."""
+    name = "card-reader (scripted, no model)"
+
+    def json(self, system, user, schema, max_tokens=80, examples=()):
+        genres = re.search(r"genres: ([^\n]*)", user)
+        decade = re.search(r"made in the (\d{4}s)", user)
+        want = f"a {genres.group(1) if genres else 'good'} film" + (f" from the {decade.group(1)}" if decade else "")
+        return {"intent": "reject" if "showed" in user else "ask", "text": want}
+
+
 def prepare(settings: Settings, root: Path, work: Path, n_users: int, seed: int, log=print) -> tuple[Settings, list[dict]]:
     """A MovieLens data dir in `work` built without the held-out ratings (reused when the same
     sample was built there before)."""
@@ -259,13 +294,13 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     p.add_argument("--k", type=int, default=10, help="films shown per turn")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--policies", default=",".join(POLICIES))
-    p.add_argument("--llm", default="", help="the simulated users' LLM (default: GENEREC_LLM)")
+    p.add_argument("--llm", default="", help="the simulated users' LLM (default: GENEREC_LLM); `script`: the scripted card reader")
     p.add_argument("--json", help="write the whole result, dialogues included, to this file")
     a = p.parse_args(argv)
     from ..llm import load_llm
 
     settings = settings or Settings.from_env()
-    llm = load_llm(settings, a.llm or settings.llm)
+    llm = CardReader() if a.llm == "script" else load_llm(settings, a.llm or settings.llm)
     print(f"SIMULATED users ({a.users}, seed {a.seed}) on MovieLens ml-latest-small; {a.turns} turns, {a.k} films a turn; user LLM {llm.name}")
     out = run(settings, llm, a.users, a.turns, a.k, a.seed, [x for x in a.policies.split(",") if x])
     if a.json:

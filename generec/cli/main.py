@@ -1,6 +1,6 @@
 """Command line: `python -m generec <command>`; each command is a thin call into the package.
 
-Commands: corpus build, models assemble, serve, worker, llm-server, scale-demo, recommend, plan, edit, create, verify, screen, bench,
+Commands: corpus build, models assemble, serve, worker, llm-server, scale-demo, recommend, plan, edit, create, verify, screen, bench, eval,
 users add|remove|list (sign-in accounts), data export|delete (everything stored about an account). Later issues add theirs
 in `COMMANDS` (explicit registration in one place).
 """
@@ -98,6 +98,14 @@ def _bench(args, settings: Settings) -> int:
     return run(args.what, args.rest, settings)
 
 
+def _eval(args, settings: Settings) -> int:
+    if args.what != "report":
+        raise ValueError(f"unknown eval command {args.what!r}: use `eval report --out DIR [--quick | --tiny]`")
+    from ..bench.report import main
+
+    return main(args.rest, settings)
+
+
 def _edit(args, settings: Settings) -> int:
     from .editor import main as edit_main
 
@@ -189,7 +197,7 @@ def _data(args, settings: Settings) -> int:
 
 
 OWN_ARGV = ("edit", "create", "verify", "screen", "recsys", "llm-server", "scale-demo")   # these parse their whole command line, -h included
-COMMANDS = {"scale-demo": _scale_demo, "llm-server": _llm_server, "worker": _worker, "users": _users, "data": _data, "recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench}
+COMMANDS = {"scale-demo": _scale_demo, "llm-server": _llm_server, "worker": _worker, "users": _users, "data": _data, "recsys": _recsys, "verify": _verify, "screen": _screen, "edit": _edit, "create": _create, "corpus": _corpus, "models": _models, "serve": _serve, "recommend": _recommend, "plan": _plan, "bench": _bench, "eval": _eval}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -239,6 +247,9 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="benchmarks that print numbers: all | app | recsys | index")
     b.add_argument("what")
     b.add_argument("rest", nargs=argparse.REMAINDER)
+    v = sub.add_parser("eval", help="the evaluation harness in one report: report --out DIR [--quick | --tiny]")
+    v.add_argument("what")
+    v.add_argument("rest", nargs=argparse.REMAINDER)
     return p
 
 
