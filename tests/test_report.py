@@ -26,8 +26,8 @@ def test_the_tiny_report_is_written_with_plots_intervals_and_its_sanity_checks(r
         assert rep["sections"][name]["command"].startswith("python -m generec ")
     roles = {f["role"] for name, f in _figures(rep) if name == "screen"}
     assert {"tune", "sealed"} <= roles   # tuned and sealed side by side
-    feed = next(f for name, f in _figures(rep) if f["name"].endswith(", feed"))
-    assert {b["name"] for b in feed["baselines"]} == {"random", "popularity", "oracle"}
+    ours = next(f for name, f in _figures(rep) if f["name"].startswith("Success@3, GeneRec") and not f["name"].endswith("needs"))
+    assert {"random", "popularity", "oracle", "retrieval only (feed)"} <= {b["name"] for b in ours["baselines"]}
     # the sanity checks ran and hold: random at its expected k/N, the oracle at 1
     checks = {c["check"].split(" holds")[0].split(" is ")[0]: c["ok"] for c in rep["sanity"]}
     assert checks["oracle Success@1"] and checks["random Success@1"] and rep["sanity_ok"]
@@ -41,10 +41,10 @@ def test_a_broken_harness_fails_the_report(real_settings, tmp_path, monkeypatch)
 
     def oracle_misses(*a, **kw):   # the real run, then an oracle that no longer finds every film
         out = real_run(*a, **kw)
-        out["policies"]["oracle"]["success_at"][0]["rate"] = 0.5
+        out["policies"]["oracle"]["by_need"]["retrieve"]["success_at"][0]["rate"] = 0.5
         return out
 
     monkeypatch.setattr(simusers, "run", oracle_misses)
     assert report.main(["--out", str(tmp_path / "rep"), "--tiny", "--sections", "simusers"], settings=real_settings) == 1
     rep = json.loads((tmp_path / "rep" / "report.json").read_text())
-    assert not rep["sanity_ok"] and "FAILS: oracle Success@1 is 1" in (tmp_path / "rep" / "report.html").read_text()
+    assert not rep["sanity_ok"] and "FAILS: oracle Success@1 is 1 (retrieve needs)" in (tmp_path / "rep" / "report.html").read_text()

@@ -374,20 +374,56 @@ def test_a_watch_reported_in_stretches_weighs_as_one_watch_in_the_recommender(fe
     assert row[other.live.model.items.get("kite")] <= full + 1e-6
 
 
-def test_an_answer_left_unplayed_is_one_rejection_not_three(fast_settings):
-    """The offer to make something comes after a run of rejections; the skips of one unplayed answer
-    are stored together and count once, while three dislikes count three times."""
+def _dog_app(settings):
     from generec.app import GeneRec
-    from generec.recsys.profile import build_profile
-    from generec.types import Interaction, User
+    from generec.types import Item, User
 
-    app = GeneRec(fast_settings.with_(llm="fake"))
+    app = GeneRec(settings.with_(llm="rules", top_k=3))
     app.store.upsert_user(User(name="ann"))
-    app.store.record_many(Interaction("ann", i, "skip", at=100.0) for i in ("a", "b", "c"))
-    assert build_profile(app.store, "ann").rejection_streak == 1
-    app.store.record_many(Interaction("ann", i, "skip", at=200.0) for i in ("d", "e"))
-    assert build_profile(app.store, "ann").rejection_streak == 2
-    app.store.record_many([Interaction("ann", "f", "dislike", at=300.0), Interaction("ann", "g", "dislike", at=301.0)])
-    assert build_profile(app.store, "ann").rejection_streak == 4
-    app.store.record_many([Interaction("ann", "h", "like", at=400.0)])
-    assert build_profile(app.store, "ann").rejection_streak == 0
+    app.catalog.add([Item(id=f"dog-{n}", title=f"dog video {word}", tags=["dog"], duration_s=20.0)
+                     for n, word in enumerate("park beach snow river ball puppy sleepy farm city garden forest lake".split())])
+    return app
+
+
+def _offers(events) -> bool:
+    from generec.events import Say
+
+    return any(isinstance(e, Say) and "make a new video for you" in e.text for e in events)
+
+
+def test_the_offer_to_make_comes_after_two_answers_that_went_badly_by_any_signal(fast_settings):
+    """An answer left unplayed (its skips stored at the next message) and one watched only briefly are
+    two bad answers in a row: the third answer offers to make a video. A long watch ends the run."""
+    from generec.instructor.offer import answers_from_log
+
+    app = _dog_app(fast_settings)
+    first = list(app.turn("ann", "dog videos", session="s"))
+    assert not _offers(first)                                            # nothing went badly yet
+    second = list(app.turn("ann", "dog videos please", session="s"))     # the first answer stayed unplayed
+    assert not _offers(second)
+    shown = [e.item.id for e in second if type(e).__name__ == "ShowItem"]
+    app.player_signal("ann", shown[0], "play")
+    app.player_signal("ann", shown[0], "watch", 3.0)                     # 3 s of 20: left early
+    third = list(app.turn("ann", "more dog videos", session="s"))
+    got = answers_from_log(app.store, "ann", "s")
+    assert [a.played for a in got] == [0, 1, 0] and got[1].best_share == 0.15
+    assert _offers(third)
+    shown = [e.item.id for e in third if type(e).__name__ == "ShowItem"]
+    app.player_signal("ann", shown[1], "play")
+    app.player_signal("ann", shown[1], "watch", 15.0)                    # watched most of it: the run ends
+    assert not _offers(list(app.turn("ann", "dog videos again", session="s")))
+
+
+def test_under_the_old_rule_a_brief_watch_would_not_have_counted(fast_settings):
+    """The same log read by the rejections-only rule: the brief watch is passed over, so no offer yet."""
+    from generec.instructor.offer import OfferRule, answers_from_log
+
+    app = _dog_app(fast_settings)
+    list(app.turn("ann", "dog videos", session="s"))
+    second = list(app.turn("ann", "dog videos please", session="s"))
+    item = next(e.item.id for e in second if type(e).__name__ == "ShowItem")
+    app.player_signal("ann", item, "play")
+    app.player_signal("ann", item, "watch", 3.0)
+    list(app.turn("ann", "more dog videos", session="s"))
+    got = answers_from_log(app.store, "ann", "s")[:2]
+    assert OfferRule(2, signals=True)(got) and not OfferRule(2, signals=False)(got)

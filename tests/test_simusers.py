@@ -91,3 +91,48 @@ def test_a_real_simulated_user_speaks_through_the_bundled_llm(tmp_path):
         assert reply["intent"] in simusers.INTENTS and len(reply["text"].split()) >= 3, reply
         assert not simusers.names_target(reply["text"], item.title, item.id)
     assert a["text"] != b["text"]
+
+
+def test_a_need_no_item_meets_is_met_only_by_an_offer_to_make_one(fast_settings, tmp_path):
+    """Half the users' films leave the catalogue: the feed alone never meets them; the chat's offer
+    rule meets them once it offers and the user takes the offer; the oracle offers at once."""
+    from generec.store import open_store
+
+    root = _tiny_movielens(tmp_path / "ml", n_users=30, n_movies=60)
+    out = simusers.run(fast_settings, simusers.CardReader(), users=12, turns=4, k=5, seed=3, root=root, work=tmp_path / "work",
+                       make_share=0.5, log=lambda *a: None, policies=["oracle", "feed", "offer-never", "offer-signals:1", "offer-rejections:3"])
+    assert out["make_needs"] >= 6
+    s, targets = simusers.prepare(fast_settings, root, tmp_path / "work", 12, 3, make_share=0.5)
+    store = open_store(s.db_url)
+    gone = {f"movie-{t['movie']}" for t in targets if t["need"] == "make"}
+    assert gone and not any(store.get_item(i) for i in gone) and not [e for e in store.interactions() if e.item_id in gone]
+    store.close()
+    pol = out["policies"]
+    make_rate = lambda p: pol[p]["by_need"]["make"]["success_at"]  # noqa: E731
+    assert [x["rate"] for x in make_rate("oracle")] == [1.0] * 4
+    assert make_rate("feed")[-1]["rate"] == 0.0 and pol["feed"]["offers"] == 0 and pol["offer-never"]["offers"] == 0
+    # an offer comes exactly when the chat's rule says so, from the answers before it; taking it meets the need
+    from generec.instructor.offer import Answer, OfferRule
+
+    for name in ("offer-signals:1", "offer-rejections:3"):
+        rule = OfferRule.parse(name.removeprefix("offer-"))
+        for d in pol[name]["dialogues"]:
+            answers = []
+            for step in (x for x in d["turns"] if "offered" in x):
+                assert step["offered"] == rule(answers), (name, d)
+                answers.append(Answer(said_yes=step["intent"] == "accept", said_no=step["intent"] == "reject",
+                                      played=step["played"], best_share=step["best_share"]))
+            if d["need"] == "make":
+                assert (d["hit_turn"] is not None) == any(x.get("offered") for x in d["turns"])
+    assert pol["offer-signals:1"]["offers"] > 0 and make_rate("offer-signals:1")[-1]["rate"] > 0
+
+
+def test_simulated_viewing_follows_genre_overlap_and_is_the_same_for_every_policy():
+    want = Item(id="movie-1", title="A (1990)", tags=["horror", "thriller"])
+    same, near, far = (Item(id=f"movie-{i}", title=f"{i}", tags=t) for i, t in ((2, ["horror", "thriller"]), (3, ["horror", "comedy"]), (4, ["musical"])))
+    assert simusers.watch(5, want, want) == (True, 1.0)
+    assert simusers.watch(5, far, want) == (False, 0.0)
+    played = [simusers.watch(u, same, want) for u in range(40)]
+    assert all(p for p, _ in played) and all(0.2 <= sh <= 0.9 for _, sh in played)
+    assert 5 < sum(simusers.watch(u, near, want)[0] for u in range(40)) < 35   # played about a third of the time
+    assert simusers.watch(7, near, want) == simusers.watch(7, near, want)

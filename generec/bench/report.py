@@ -28,12 +28,12 @@ from ..config import ROOT, Settings
 SECTIONS = ("recommender", "simusers", "screen", "instructor", "verdicts", "items")
 # what each size runs: the knobs of each section
 SIZES = {
-    "tiny": {"recsys": ("ml-100k", "pop,ease,hybrid"), "sim": dict(users=24, turns=3, cut=(150, 40), user_llm="script"),
+    "tiny": {"recsys": ("ml-100k", "pop,ease,hybrid"), "sim": dict(users=36, turns=3, cut=(150, 40), user_llm="script", make=0.4, half=""),
              "screen_limit": 6, "screen_sets": "tune,sealed", "instr": ("rules",), "instr_limit": 30, "items": False},
-    "quick": {"recsys": ("ml-latest-small", "pop,itemknn,ease,hybrid"), "sim": dict(users=8, turns=3, cut=None, user_llm=""),
+    "quick": {"recsys": ("ml-latest-small", "pop,itemknn,ease,hybrid"), "sim": dict(users=8, turns=4, cut=None, user_llm="", make=0.5, half="test"),
               "screen_limit": 60, "screen_sets": "tune,sealed", "instr": ("rules", "llamacpp+alone", "llamacpp"), "instr_limit": 60,
               "items": True},
-    "full": {"recsys": ("ml-latest-small", "pop,itemknn,ease,als,content,hybrid"), "sim": dict(users=20, turns=5, cut=None, user_llm=""),
+    "full": {"recsys": ("ml-latest-small", "pop,itemknn,ease,als,content,hybrid"), "sim": dict(users=20, turns=5, cut=None, user_llm="", make=0.5, half="test"),
              "screen_limit": None, "screen_sets": "tune,sealed", "instr": ("rules", "llamacpp+alone", "llamacpp"), "instr_limit": 0,
              "items": True},
 }
@@ -109,6 +109,7 @@ def recommender(settings: Settings, size: dict, log) -> dict:
 
 
 def simusers(settings: Settings, size: dict, log, user_llm=None) -> dict:
+    from ..instructor.offer import DEFAULT
     from . import simusers as sim
 
     k = size["sim"]
@@ -119,53 +120,73 @@ def simusers(settings: Settings, size: dict, log, user_llm=None) -> dict:
 
         films, people = k["cut"]
         root = sim.cut_movielens(Path(DATASET), work / f"cut-{films}-{people}" / "ml", films, people)
-        work = work / f"cut-{films}-{people}" / "run"
+        work = work / f"cut-{films}-{people}" / f"run-make{k['make']:g}"
     if user_llm is None:
         from ..llm import load_llm
 
         user_llm = sim.CardReader() if k["user_llm"] == "script" else load_llm(settings, k["user_llm"] or settings.llm)
-    out = sim.run(settings, user_llm, users=k["users"], turns=k["turns"], k=10, seed=0, root=root,
-                  work=work if root else None, log=log)
+    generec = f"offer-{DEFAULT.name}"
+    policies = ["random", "popularity", "oracle", "feed", "offer-rejections:3", generec]
+    out = sim.run(settings, user_llm, users=k["users"], turns=k["turns"], k=10, seed=0, root=root, work=work if root else None,
+                  log=log, make_share=k["make"], half=k["half"], policies=policies)
     T, pol = out["turns"], out["policies"]
+    label = {"feed": "retrieval only (feed)", "offer-rejections:3": "feed + offer after 3 rejections (the old rule)",
+             generec: f"GeneRec: feed + offer by {DEFAULT.name}"}
     figs, checks = [], []
     for name, p in pol.items():
         last = p["success_at"][-1]
-        bl = [base(o, q["success_at"][-1]["rate"], q["success_at"][-1]["ci95"], q["n"]) for o, q in pol.items() if o != name] \
-            if name == "feed" else []
-        figs.append(fig(f"Success@{T}, {name}", last["rate"], p["n"], last["ci95"], "simulated", bl,
-                        note=f"avg turns to success {p['avg_turns_to_success']}; leaked dialogues left out {p['leaked_dialogues']}; "
-                             f"leaky replies caught {p['leaky_replies_caught']}; accept share of verdicts {p['accept_share']}"))
-    if "random" in pol:
-        for x, want in zip(pol["random"]["success_at"], pol["random"]["expected_random"]):
+        bl = [base(label.get(o, o), q["success_at"][-1]["rate"], q["success_at"][-1]["ci95"], q["n"]) for o, q in pol.items() if o != name] \
+            if name == generec else []
+        figs.append(fig(f"Success@{T}, {label.get(name, name)}", last["rate"], p["n"], last["ci95"], "simulated", bl,
+                        note=f"avg turns to success {p['avg_turns_to_success']}; offers {p['offers']}, taken by a user whose film existed "
+                             f"{p['made_instead']}; simulated watch share {p['simulated_watch_share']}; accept share of verdicts "
+                             f"{p['accept_share']}; leaked dialogues left out {p['leaked_dialogues']}, leaky replies caught {p['leaky_replies_caught']}"))
+        for need, d in p["by_need"].items():
+            x = d["success_at"][-1]
+            figs.append(fig(f"Success@{T}, {label.get(name, name)}, {need} needs", x["rate"], d["n"], x["ci95"], "simulated"))
+    rand = pol.get("random", {}).get("by_need", {}).get("retrieve")
+    if rand:
+        for x, want in zip(rand["success_at"], pol["random"]["expected_random"]):
             ok = x["ci95"] is not None and x["ci95"][0] <= want <= x["ci95"][1]
-            checks.append({"check": f"random Success@{x['t']} holds its expected 1-(1-k/N)^t = {want}", "ok": bool(ok),
-                           "detail": f"observed {x['rate']} {x['ci95']}"})
-    if "oracle" in pol:
-        o = pol["oracle"]["success_at"][0]["rate"]
-        checks.append({"check": "oracle Success@1 is 1", "ok": bool(o == 1.0), "detail": f"observed {o}"})
+            checks.append({"check": f"random Success@{x['t']} holds its expected 1-(1-k/N)^t = {want} (retrieve needs)", "ok": bool(ok),
+                           "detail": f"observed {x['rate']} {x['ci95']}, n {rand['n']}"})
+    orc = pol.get("oracle", {}).get("by_need", {})
+    if "retrieve" in orc:
+        o = orc["retrieve"]["success_at"][0]["rate"]
+        checks.append({"check": "oracle Success@1 is 1 (retrieve needs)", "ok": bool(o == 1.0), "detail": f"observed {o}"})
     plt = _plt()
-    f, ax = plt.subplots(figsize=(7, 3.6))
+    f, axes = plt.subplots(1, 2, figsize=(10, 3.6), sharey=True)
     ts = list(range(1, T + 1))
-    for name, p in pol.items():
-        rates = [x["rate"] for x in p["success_at"]]
-        ax.plot(ts, rates, marker="o", label=name)
-        ax.fill_between(ts, [x["ci95"][0] for x in p["success_at"]], [x["ci95"][1] for x in p["success_at"]], alpha=0.15)
-    if "random" in pol:
-        ax.plot(ts, pol["random"]["expected_random"], ls=":", color="#555", label="random, expected")
-    ax.set_xlabel("turn t")
-    ax.set_ylabel("Success@t (share of users shown their film)")
-    ax.set_ylim(-0.02, 1.05)
-    ax.set_xticks(ts)
-    ax.legend(fontsize=8)
-    ax.set_title(f"SIMULATED users: {out['users']} users, {out['k']} films a turn, N = {out['items']}")
-    cmd = f"python -m generec bench simusers --users {k['users']} --turns {T}" + (" --llm script" if k["user_llm"] == "script" else "")
+    for ax, need in zip(axes, ("retrieve", "make")):
+        for name, p in pol.items():
+            d = p["by_need"].get(need)
+            if not d:
+                continue
+            ax.plot(ts, [x["rate"] for x in d["success_at"]], marker="o", label=label.get(name, name))
+            ax.fill_between(ts, [x["ci95"][0] for x in d["success_at"]], [x["ci95"][1] for x in d["success_at"]], alpha=0.12)
+        if need == "retrieve" and "random" in pol:
+            ax.plot(ts, pol["random"]["expected_random"], ls=":", color="#555", label="random, expected")
+        ax.set_xlabel("turn t")
+        ax.set_xticks(ts)
+        ax.set_title(f"{need} needs" + (" (the film exists)" if need == "retrieve" else " (no item meets it)"))
+    axes[0].set_ylabel("Success@t")
+    axes[0].set_ylim(-0.02, 1.05)
+    axes[1].legend(fontsize=7)
+    f.suptitle(f"SIMULATED users: {out['users']} users ({out['make_needs']} with a need no item meets), {out['k']} films a turn, "
+               f"N = {out['items']}", fontsize=10, y=1.03)
+    cmd = (f"python -m generec bench simusers --users {k['users']} --turns {T} --make-share {k['make']:g} --policies {','.join(policies)}"
+           + (f" --half {k['half']}" if k["half"] else "") + (" --llm script" if k["user_llm"] == "script" else ""))
     if k["cut"]:
         cmd += f"  (on a cut of ml-latest-small: its {k['cut'][0]} most-rated films, {k['cut'][1]} users; `eval report --tiny`)"
-    return {"title": "Simulated users asking for a held-out film (SIMULATED)", "simulated": True, "figures": figs, "plots": [_png(f)],
-            "command": cmd, "checks": checks,
-            "notes": [f"user speaker: {out['llm']}", "targets: each user's last film rated 4+ in MovieLens, held out of the store "
-                      "every policy ranks from", "baselines: random, popularity, oracle (upper bound); GeneRec's feed is `feed`",
-                      "not yet here: GeneRec's edit/create actions, simulated watch time"]}
+    return {"title": "Simulated users asking for a held-out film, or for one no item meets (SIMULATED)", "simulated": True,
+            "figures": figs, "plots": [_png(f)], "command": cmd, "checks": checks,
+            "notes": [f"user speaker: {out['llm']}; users drawn from the {out['half']} half of MovieLens users",
+                      "targets: each user's last film rated 4+ in MovieLens, held out of the store every policy ranks from; for a "
+                      "need no item meets, the film is taken out of the catalogue and only an accepted offer to make one meets it",
+                      "baselines: random, popularity, oracle (upper bound; it offers at once for needs no item meets), retrieval "
+                      "only, and the old offer rule",
+                      "viewing is simulated from genre overlap (bench/simusers.py `watch`); whether a made film would be good is "
+                      "the item side's question, not this harness's"]}
 
 
 def screen(settings: Settings, size: dict, log) -> dict:

@@ -17,7 +17,12 @@ Each policy has a few turns to show the film. Everything this prints is labelled
   app's own Feed ranking the whole conversation, personalised by the user's history). Success@t
   is the share of users whose film was shown by turn t, with Wilson 95 % intervals; random should
   land near 1 - (1 - k/N)^t and the oracle at 1, or the harness is broken.
-- Not yet here: GeneRec's edit/create actions (needs a target no item meets), simulated watch time.
+- Needs no item meets (`--make-share`): those users' films are taken out of the catalogue; the need is
+  met when the user accepts an offer to make one. `offer-RULE` policies show the feed's films and
+  offer to make one by the chat's rule (`instructor.offer`); the oracle offers at once. Whether the
+  made film would be good is the item side's question (`bench items`), not this harness's.
+- SIMULATED viewing (`watch`): each shown film is played or skipped, and watched for a share, by its
+  genre overlap with the wanted film; the offer rules read these signals as the chat reads the player's.
 """
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ import json
 import re
 import shutil
 import time
+import zlib
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -85,15 +91,18 @@ def card(item, viewer_tags: list[str]) -> str:
     return "\n".join(lines)
 
 
-def sample_targets(root: Path, n_users: int, seed: int, min_ratings: int = 20) -> list[dict]:
-    """Users with enough ratings, sampled with `seed`; each one's last film rated >= 4 stars."""
+def sample_targets(root: Path, n_users: int, seed: int, min_ratings: int = 20, half: str = "") -> list[dict]:
+    """Users with enough ratings, sampled with `seed`; each one's last film rated >= 4 stars. `half`:
+    `tune` draws only users with an even id, `test` only odd ones, so a rule chosen on one half is
+    measured on users it never met."""
     from ..recsys.data import load_ml_latest_small
 
     r = load_ml_latest_small(root).ratings
     by_user: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
     for u, m, stars, t in zip(r.users, r.items, r.weights.tolist(), r.timestamps.tolist()):
         by_user[u].append((int(t), m, stars))
-    eligible = sorted(u for u, rs in by_user.items() if len(rs) >= min_ratings and any(s >= 4.0 for _, _, s in rs))
+    eligible = sorted(u for u, rs in by_user.items() if len(rs) >= min_ratings and any(s >= 4.0 for _, _, s in rs)
+                      and (not half or u % 2 == (half == "test")))
     rng = np.random.default_rng(seed)
     users = sorted(rng.choice(eligible, size=min(n_users, len(eligible)), replace=False).tolist())
     out = []
@@ -127,23 +136,31 @@ def cut_movielens(root: Path, dst: Path, films: int = 150, users: int = 40) -> P
 
 class CardReader:
     """A SCRIPTED simulated user for quick runs and tests (no model): it asks for its card's genres and
-    decade, and rejects every list, never naming a title. It has the LLM's `json` call, so the harness runs
-    it unchanged; its accept share is 0 by construction, so only Success@t means anything with it."""
+    decade, rejects every list and accepts every offer to make one, never naming a title. It has the LLM's `json` call, so the harness runs
+    it unchanged. It takes every offer to make a film, so its accept share means nothing; Success@t does."""
     name = "card-reader (scripted, no model)"
 
     def json(self, system, user, schema, max_tokens=80, examples=()):
         genres = re.search(r"genres: ([^\n]*)", user)
         decade = re.search(r"made in the (\d{4}s)", user)
         want = f"a {genres.group(1) if genres else 'good'} film" + (f" from the {decade.group(1)}" if decade else "")
+        if "offers to make" in user:
+            return {"intent": "accept", "text": "yes, make me one"}
         return {"intent": "reject" if "showed" in user else "ask", "text": want}
 
 
-def prepare(settings: Settings, root: Path, work: Path, n_users: int, seed: int, log=print) -> tuple[Settings, list[dict]]:
+def prepare(settings: Settings, root: Path, work: Path, n_users: int, seed: int, log=print,
+            make_share: float = 0.0, half: str = "") -> tuple[Settings, list[dict]]:
     """A MovieLens data dir in `work` built without the held-out ratings (reused when the same
-    sample was built there before)."""
+    sample was built there before). A `make_share` of the users get a need no item meets: their
+    film is taken out of the catalogue altogether (every rating, tag and link of it)."""
     from ..corpus.movielens import build
 
-    targets = sample_targets(root, n_users, seed)
+    targets = sample_targets(root, n_users, seed, half=half)
+    n_make = round(make_share * len(targets))
+    make = {targets[i]["movie"] for i in np.random.default_rng(seed + 1).choice(len(targets), size=n_make, replace=False)} if n_make else set()
+    for t in targets:   # a film that is gone is gone for every user who wanted it
+        t["need"] = "make" if t["movie"] in make else "retrieve"
     key = json.dumps({"root": str(root), "targets": targets}, sort_keys=True)
     s = settings.with_(corpus="movielens", data_dir=work / "data")
     stamp = work / "sample.json"
@@ -152,18 +169,22 @@ def prepare(settings: Settings, root: Path, work: Path, n_users: int, seed: int,
     shutil.rmtree(work, ignore_errors=True)
     folder = work / "ml"
     folder.mkdir(parents=True)
-    for name in ("movies.csv", "links.csv", "tags.csv", "README.txt"):
-        if (root / name).exists():
-            shutil.copy(root / name, folder / name)
+    if (root / "README.txt").exists():
+        shutil.copy(root / "README.txt", folder / "README.txt")
     held = {(t["user"], t["movie"]) for t in targets}
-    with open(root / "ratings.csv", newline="", encoding="utf-8") as f, open(folder / "ratings.csv", "w", newline="", encoding="utf-8") as g:
-        rows = csv.reader(f)
-        w = csv.writer(g)
-        w.writerow(next(rows))
-        w.writerows(r for r in rows if (int(r[0]), int(r[1])) not in held)
+    for name in ("movies.csv", "links.csv", "tags.csv", "ratings.csv"):
+        if not (root / name).exists():
+            continue
+        col = 0 if name in ("movies.csv", "links.csv") else 1
+        with open(root / name, newline="", encoding="utf-8") as f, open(folder / name, "w", newline="", encoding="utf-8") as g:
+            rows = csv.reader(f)
+            w = csv.writer(g)
+            w.writerow(next(rows))
+            w.writerows(r for r in rows if int(r[col]) not in make and (name != "ratings.csv" or (int(r[0]), int(r[1])) not in held))
     t0 = time.perf_counter()
     build(s, root=folder, log=log)
-    log(f"simulated users: corpus built without {len(held)} held-out ratings in {time.perf_counter() - t0:.0f} s")
+    log(f"simulated users: corpus built without {len(held)} held-out ratings and {len(make)} films no item may meet "
+        f"in {time.perf_counter() - t0:.0f} s")
     stamp.write_text(key)
     return s, targets
 
@@ -198,7 +219,7 @@ class SimUser:
 
 
 def _policy(name: str, feed, store, popular: list[str], rng, universe: list[str]):
-    """fn(user, target_id, texts, shown, k) -> item ids."""
+    """fn(user, target_id, texts, shown, k) -> item ids. Every `offer-…` policy shows what the feed shows."""
     from ..recsys.profile import build_profile
 
     def pick(user, target, texts, shown, k):
@@ -209,55 +230,102 @@ def _policy(name: str, feed, store, popular: list[str], rng, universe: list[str]
         if name == "popularity":
             return [i for i in popular if i not in shown and i not in rated][:k]
         if name == "oracle":
-            return [target] + [i for i in popular if i not in shown and i not in rated and i != target][:k - 1]
+            first = [target] if target in universe else []
+            return first + [i for i in popular if i not in shown and i not in rated and i != target][:k - len(first)]
         picks = feed.recommend(build_profile(store, user), text=" ".join(texts), k=k, exclude=tuple(shown))
         return [p.item.id for p in picks]
     return pick
 
 
+def watch(user: int, item, target) -> tuple[bool, float]:
+    """SIMULATED viewing of one shown film: (played, share watched). The film the user wants is played
+    to the end; another is played with a chance equal to its genre overlap with that film (Jaccard, j)
+    and then watched for j times a share drawn from U(0.2, 0.9). Seeded by user and film, so every
+    policy that shows the same film to the same user sees the same viewing."""
+    if item.id == target.id:
+        return True, 1.0
+    a, b = set(item.tags), set(target.tags)
+    j = len(a & b) / len(a | b) if a | b else 0.0
+    rng = np.random.default_rng(zlib.crc32(f"{user}|{item.id}".encode()))
+    if rng.random() >= j:
+        return False, 0.0
+    return True, round(j * rng.uniform(0.2, 0.9), 3)
+
+
+OFFER = "\nIt also offers to make a new film just for you, from what you described."
+
+
+def _rates(hits: list[int | None], turns: int) -> list[dict]:
+    n = len(hits)
+    out = []
+    for t in range(turns):
+        k = sum(h is not None and h <= t + 1 for h in hits)
+        out.append({"t": t + 1, "rate": round(k / n, 4) if n else None, "ci95": [round(x, 4) for x in wilson(k, n)] if n else None})
+    return out
+
+
 def run(settings: Settings, llm, users: int = 20, turns: int = 5, k: int = 10, seed: int = 0, policies=POLICIES,
-        root: Path | None = None, work: Path | None = None, log=print) -> dict:
-    from ..corpus.movielens import DATASET, _viewer_tags, item_id, user_name
+        root: Path | None = None, work: Path | None = None, log=print, make_share: float = 0.0, half: str = "") -> dict:
+    """Each policy, on the same users. A user's need is met when its film is shown (a `retrieve` need)
+    or, for a `make` need (its film taken out of the catalogue), when it accepts an offer to make one.
+    Offers come from the `offer-RULE` policies (`instructor.offer.OfferRule`, the rule the chat uses)
+    and, for make needs, from the oracle at once. A retrieve need whose user accepts an offer before
+    its film was shown ends unmet (counted as `made_instead`)."""
+    from ..corpus.movielens import DATASET, _viewer_tags, item_id, load_items, user_name
+    from ..instructor.offer import Answer, OfferRule
     from ..recsys.catalog import Catalog
     from ..recsys.feed import Feed
     from ..store import open_store
 
     root = Path(root or DATASET)
-    work = Path(work or settings.data_dir / "eval" / "simusers" / f"n{users}-s{seed}")
-    s, targets = prepare(settings, root, work, users, seed, log)
+    work = Path(work or settings.data_dir / "eval" / "simusers" / (f"n{users}-s{seed}" + (f"-make{make_share:g}" if make_share else "") + (f"-{half}" if half else "")))
+    s, targets = prepare(settings, root, work, users, seed, log, make_share, half)
     store = open_store(s.db_url)
     catalog = Catalog(s, store)
     feed = Feed(catalog, diversity=0.0)
     tags = _viewer_tags(root)
+    films = {it.id: it for it in load_items(root)}   # the original catalogue: a make need's film is not in the store
     universe = sorted(it.id for it in store.list_items(visible_to=None))
     counts = Counter(e.item_id for e in store.interactions())
     popular = [i for i, _ in counts.most_common()] + sorted(set(universe) - set(counts))
-    out = {"simulated": True, "users": len(targets), "turns": turns, "k": k, "items": len(universe), "seed": seed,
-           "llm": getattr(llm, "name", "?"), "policies": {}}
+    out = {"simulated": True, "users": len(targets), "turns": turns, "k": k, "items": len(universe), "seed": seed, "half": half or "all",
+           "make_needs": sum(t["need"] == "make" for t in targets), "llm": getattr(llm, "name", "?"), "policies": {}}
     first: dict[int, tuple] = {}   # the opening request does not depend on the policy: asked once per user
     for name in policies:
+        rule = OfferRule.parse(name.removeprefix("offer-")) if name.startswith("offer-") else None
         pick = _policy(name, feed, store, popular, np.random.default_rng(seed), universe)
-        hits_at = np.zeros(turns, int)
-        turns_to, accepts, verdicts, leaks, leaked, dialogues = [], 0, 0, 0, 0, []
+        accepts, verdicts, leaks, leaked, dialogues, shares, offers, made_instead = 0, 0, 0, 0, [], [], 0, 0
         t0 = time.perf_counter()
         for tg in targets:
             target = item_id(tg["movie"])
-            sim = SimUser(llm, store.get_item(target), tags.get(tg["movie"], []))
+            sim = SimUser(llm, films[target], tags.get(tg["movie"], []))
             if tg["user"] not in first:
                 first[tg["user"]] = sim.say("Write your first message to the recommender."), sim.leaks, sim.leaked
             said, sim.leaks, sim.leaked = first[tg["user"]]
-            texts, shown, hit, log_d = [said["text"]], [], None, [said]
+            texts, shown, hit, log_d, answers = [said["text"]], [], None, [said], []
             for t in range(turns):
                 got = pick(user_name(tg["user"]), target, texts, set(shown), k)
                 shown += got
-                if target in got and hit is None:
-                    hit = t
+                offered = rule(answers) if rule else (name == "oracle" and tg["need"] == "make")
+                offers += offered
+                seen = [watch(tg["user"], store.get_item(i), films[target]) for i in got]
+                best = max((sh for p, sh in seen if p), default=None)
+                shares.append(best or 0.0)
                 titles = "; ".join(store.get_item(i).title for i in got)
-                verdict = sim.say(f"The recommender showed: {titles}.\nGive your verdict on these films.")
+                ask = f"The recommender showed: {titles}." + (OFFER + "\nGive your verdict: accept if one of these films fits or you "
+                                                               "want the new one made." if offered else "\nGive your verdict on these films.")
+                verdict = sim.say(ask)
                 verdicts += 1
                 accepts += verdict["intent"] == "accept"
-                log_d.append({"shown": got, "hit": target in got, **verdict})
-                if hit is not None:
+                answers.append(Answer(said_yes=verdict["intent"] == "accept", said_no=verdict["intent"] == "reject",
+                                      played=sum(p for p, _ in seen), best_share=best))
+                took_offer = offered and verdict["intent"] == "accept" and target not in got
+                log_d.append({"shown": got, "hit": target in got, "offered": offered, "played": answers[-1].played, "best_share": best, **verdict})
+                if target in got or (took_offer and tg["need"] == "make"):
+                    hit = t + 1
+                    break
+                if took_offer:
+                    made_instead += 1
                     break
                 if t + 1 < turns:
                     nxt = sim.say(f"The recommender showed: {titles}.\nNone of them is what you want. Say more precisely what you want.")
@@ -267,22 +335,24 @@ def run(settings: Settings, llm, users: int = 20, turns: int = 5, k: int = 10, s
             leaked += sim.leaked
             if sim.leaked:
                 continue
-            if hit is not None:
-                hits_at[hit:] += 1
-                turns_to.append(hit + 1)
-            dialogues.append({"user": tg["user"], "target": target, "hit_turn": None if hit is None else hit + 1, "turns": log_d})
+            dialogues.append({"user": tg["user"], "target": target, "need": tg["need"], "hit_turn": hit, "turns": log_d})
         n = len(dialogues)
-        res = {"n": n, "leaked_dialogues": leaked, "leaky_replies_caught": leaks,
-               "success_at": [{"t": t + 1, "rate": round(hits_at[t] / n, 4) if n else None,
-                               "ci95": [round(x, 4) for x in wilson(int(hits_at[t]), n)] if n else None} for t in range(turns)],
-               "avg_turns_to_success": round(float(np.mean(turns_to)), 2) if turns_to else None,
+        hits = [d["hit_turn"] for d in dialogues]
+        res = {"n": n, "leaked_dialogues": leaked, "leaky_replies_caught": leaks, "success_at": _rates(hits, turns),
+               "by_need": {need: {"n": sum(d["need"] == need for d in dialogues),
+                                  "success_at": _rates([d["hit_turn"] for d in dialogues if d["need"] == need], turns)}
+                           for need in ("retrieve", "make") if any(d["need"] == need for d in dialogues)},
+               "avg_turns_to_success": round(float(np.mean([h for h in hits if h])), 2) if any(hits) else None,
                "accept_share": round(accepts / verdicts, 4) if verdicts else None, "verdicts": verdicts,
+               "offers": offers, "made_instead": made_instead,
+               "simulated_watch_share": round(float(np.mean(shares)), 4) if shares else None,
                "seconds": round(time.perf_counter() - t0, 1), "dialogues": dialogues}
         if name == "random":
             res["expected_random"] = [round(1 - (1 - k / len(universe)) ** (t + 1), 4) for t in range(turns)]
         out["policies"][name] = res
         log(f"  {name:11s} success@1..{turns}: " + " ".join(f"{x['rate']:.2f}" if x["rate"] is not None else "-" for x in res["success_at"])
-            + f"  (n={n}, leaked {leaked}, accept share {res['accept_share']}, {res['seconds']} s)")
+            + f"  (n={n}, leaked {leaked}, offers {offers}, made instead {made_instead}, accept share {res['accept_share']}, "
+              f"{res['seconds']} s)")
     store.close()
     return out
 
@@ -293,7 +363,11 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     p.add_argument("--turns", type=int, default=5)
     p.add_argument("--k", type=int, default=10, help="films shown per turn")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--policies", default=",".join(POLICIES))
+    p.add_argument("--policies", default=",".join(POLICIES),
+                   help="comma list of random, popularity, oracle, feed (retrieval only) and offer-RULE: the feed plus an offer to "
+                        "make a film by RULE (never, rejections:N, signals:N; see instructor/offer.py)")
+    p.add_argument("--half", choices=("", "tune", "test"), default="", help="draw users from one half only (even ids: tune, odd: test)")
+    p.add_argument("--make-share", type=float, default=0.0, help="share of users whose film is taken out of the catalogue")
     p.add_argument("--llm", default="", help="the simulated users' LLM (default: GENEREC_LLM); `script`: the scripted card reader")
     p.add_argument("--json", help="write the whole result, dialogues included, to this file")
     a = p.parse_args(argv)
@@ -302,7 +376,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     settings = settings or Settings.from_env()
     llm = CardReader() if a.llm == "script" else load_llm(settings, a.llm or settings.llm)
     print(f"SIMULATED users ({a.users}, seed {a.seed}) on MovieLens ml-latest-small; {a.turns} turns, {a.k} films a turn; user LLM {llm.name}")
-    out = run(settings, llm, a.users, a.turns, a.k, a.seed, [x for x in a.policies.split(",") if x])
+    out = run(settings, llm, a.users, a.turns, a.k, a.seed, [x for x in a.policies.split(",") if x], make_share=a.make_share, half=a.half)
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=1))
     return 0

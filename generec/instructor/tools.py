@@ -20,6 +20,7 @@ from ..recsys.feed import Feed
 from ..recsys.profile import build_profile
 from ..store import Store
 from ..types import Interaction
+from . import offer
 from .guidance import MAX_ITEM, MAX_LIST, MAX_STR
 
 Short = constr(strip_whitespace=True, max_length=MAX_ITEM)
@@ -89,7 +90,7 @@ def make_tools(deps: Deps) -> dict[str, StructuredTool]:
         picks = deps.feed.recommend(prof, query, deps.image_vec, k=k, include=list(include), avoid=list(avoid), real_only=real_only)
         return {"items": [{"id": p.item.id, "title": p.item.title, "why": p.why, "score": round(p.score, 3),
                            "relevance": round(p.parts.get("request", p.parts.get("image", 0.0)), 3)} for p in picks],
-                "rejection_streak": prof.rejection_streak, "real_only": real_only}
+                "offer": offer.DEFAULT(offer.answers_from_log(deps.store, deps.user, deps.session)), "real_only": real_only}
 
     def edit_item(item_id: str, op: str, style: str | None = None, query: str | None = None, duration_s: float | None = None) -> dict:
         if item_id not in deps.catalog.visible(deps.user):

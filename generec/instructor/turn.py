@@ -2,8 +2,8 @@
 
 The first event is a pending step emitted before any model runs, so the chat moves at once.
 Failures the user can fix (an unresolvable "that one", a bad argument) become plain
-answers; generation is offered, never run silently, after a run of rejections or when
-nothing relevant is found, unless the user switched to real items only. A picture (or video)
+answers; generation is offered, never run silently, after a run of answers that went badly
+(`offer.py`: skips, short watches, 👎) or when nothing relevant is found, unless the user switched to real items only. A picture (or video)
 sent without words always means "find things that look like this"; a retrieval never searches
 for nothing: an empty query falls back to the style/mood, then to the person's own words.
 """
@@ -23,7 +23,6 @@ from .refs import resolve
 from .rules import FILLER, INJECT
 from .tools import Deps, make_tools
 
-OFFER_AFTER_REJECTIONS = 3
 MIN_RELEVANCE = 0.25
 STANDING = re.compile(r"\b(i (don'?t|do not|never) (like|want|enjoy)|i (love|like|enjoy|hate)|less|more|no more|stop showing|from now on|in general|always)\b")
 HELP = ("I recommend short videos and can change or make them. Try “something calm with animals”, "
@@ -173,8 +172,8 @@ class Instructor:
         # a weak match is a reason to offer generation only when the request named something to find
         stated_only = bool(g.include or g.avoid) and not topical and STANDING.search(text.lower())
         weak = bool(query) and not stated_only and max(it["relevance"] for it in res["items"]) < MIN_RELEVANCE
-        if not res["real_only"] and (res["rejection_streak"] >= OFFER_AFTER_REJECTIONS or weak):
-            why = "you've turned down the last few" if not weak else "nothing here matches that closely"
+        if not res["real_only"] and (res["offer"] or weak):   # the offer rule: instructor/offer.py
+            why = "the last few weren't what you wanted" if not weak else "nothing here matches that closely"
             yield Say(f"Since {why}, I can make a new video for you instead: say “make one about …”, "
                       "or “make the first one look vintage” to change one of these.")
 

@@ -25,7 +25,6 @@ class Profile:
     played: list[str] = field(default_factory=list)           # played (or rated middling: 2.5-3.5 stars)
     shown: list[str] = field(default_factory=list)            # impressions, newest last
     simulated_events: int = 0
-    rejection_streak: int = 0                                 # latest dislikes and unplayed answers in a row
     durations: dict[str, float] = field(default_factory=dict)  # length of each watched item, seconds
     touched: list[str] = field(default_factory=list)          # items with a verdict, play or watch, by their latest one
     set_aside: set[str] = field(default_factory=set)          # items whose events a corrected belief set aside (`beliefs.correct`)
@@ -97,7 +96,6 @@ def from_events(user: User, events) -> Profile:
     prof = Profile(user=user)
     verdict: dict[str, str] = {}
     played: set[str] = set()
-    streak_events = []
     touched: dict[str, None] = {}
     for ev in events:
         if ev.session == "simulated":
@@ -109,8 +107,6 @@ def from_events(user: User, events) -> Profile:
         if ev.kind in ("like", "dislike", "skip"):
             verdict.pop(ev.item_id, None)  # re-insert so dict order follows the latest verdict
             verdict[ev.item_id] = ev.kind
-            if not (ev.kind == "skip" and streak_events and streak_events[-1] == ("skip", ev.at)):
-                streak_events.append((ev.kind, ev.at))   # an answer left unplayed (its skips stored at once) is one rejection
         elif ev.kind == "watch" and ev.value:
             prof.watched[ev.item_id] = prof.watched.get(ev.item_id, 0.0) + float(ev.value)
         elif ev.kind == "impression":
@@ -121,12 +117,6 @@ def from_events(user: User, events) -> Profile:
     for item_id, kind in verdict.items():
         {"like": prof.liked, "dislike": prof.disliked, "skip": prof.skipped}[kind].append(item_id)
     prof.touched = list(touched)
-    streak = 0
-    for kind, _ in reversed(streak_events):
-        if kind == "like":
-            break
-        streak += 1
-    prof.rejection_streak = streak
     return prof
 
 
