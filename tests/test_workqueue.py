@@ -127,3 +127,29 @@ def test_a_job_delivered_twice_runs_once_and_a_worker_that_keeps_dying_ends_it(r
     assert run_job(q, 8, {"text": "x"}, make) == "failed" and len(calls) == 1
     assert "stopped" in q.redis.xrevrange("generec:job:8:events", count=1)[0][1]["message"]
 
+
+
+def test_an_edit_runs_on_a_worker_and_its_result_reaches_the_chat_of_another_app(queue_env):
+    """With the queue set, an editor op is a queued job too: a worker makes it, the chat that asked
+    shows the new item, another app sees it, and a failing edit ends with its message."""
+    from conftest import make_video
+    from generec.events import Problem, ShowItem
+    from generec.types import Item
+
+    settings, start_worker = queue_env
+    a, b = _app(settings), _app(settings)
+    make_video(settings.media_dir / "dog.mp4", ["green", "white"], seconds=1.0)
+    a.catalog.add([Item(id="dog-park", title="Dog playing in the park", tags=["dog"], media_path="media/dog.mp4", duration_s=2.0)])
+    start_worker()
+    _, deps, _ = a.read("ann", "s1", [])
+    res = a._edit(deps, "dog-park", "restyle", {"style": "noir"})
+    assert res["status"] == "started"
+    shown = [ev for ev in res["events"] if isinstance(ev, ShowItem)]
+    assert len(shown) == 1 and shown[0].item.owner == "ann" and shown[0].item.parent_id == "dog-park"
+    job = next(j for j in a.store.jobs(user="ann"))
+    assert job.kind == "edit" and job.runner == "queue" and job.status == "done"
+    b.catalog.refresh()
+    assert b.catalog.item(shown[0].item.id) is not None and shown[0].item.id in b.catalog.visible("ann")
+    bad = a._edit(deps, "no-such-item", "restyle", {"style": "noir"})
+    problems = [ev for ev in bad["events"] if isinstance(ev, Problem)]
+    assert len(problems) == 1 and "Nothing was saved" in problems[0].text

@@ -2,7 +2,8 @@
 
 A mixin of `GeneRec`. `edit_item` runs an editor op on a corpus item or the upload and, only when
 it succeeded and the fidelity checks kept it, adds the new private items to the catalog. The
-creator runs on one worker thread per app, or on the work queue's workers (`jobs`); `_create` streams its stages into the chat
+creator runs on one worker thread per app, or on the work queue's workers (`jobs`), and so do edits when the queue is
+set (`_edit_on_queue`); `_create` streams its stages into the chat
 and cancels the job when the turn is closed. Edits and creations count against the account's
 limits (`generec.limits`).
 """
@@ -51,12 +52,48 @@ class Tools:
     def _edit(self, deps: Deps, item_id: str, op: str, args: dict) -> dict:
         if (over := self._over_limit(deps.user)) is not None:
             return over
+        if self.settings.queue_url:
+            return self._edit_on_queue(deps, None if item_id == "upload" else item_id, op, args)
         res = edit_item(deps, None if item_id == "upload" else item_id, op, args)
         if res.get("status") == "ok":
             items = [it for it in (self.catalog.item(i["id"]) for i in res["items"]) if it]
             res["events"] = [ShowItem(it, f"{op} made for you from “{(self.catalog.item(it.parent_id) or it).title}”; private until you publish it")
                              for it in items]
         return res
+
+    def edit_job(self, params: dict) -> dict:
+        """A worker's side of a queued edit: the op for the job's user, as `edit_item` runs it in the chat."""
+        deps = Deps(store=self.store, catalog=self.catalog, feed=self.feed, settings=self.settings, user=params["user"],
+                    session="worker", upload_video=params.get("upload_video"))
+        return edit_item(deps, params.get("item_id"), params["op"], params.get("args") or {})
+
+    def _edit_on_queue(self, deps: Deps, item_id: str | None, op: str, args: dict) -> dict:
+        """The edit as a queued job: its end streams into the chat; a closed turn (Stop) cancels it."""
+        job = self.jobs.submit_edit(deps.user, item_id, op, args, deps.upload_video)
+
+        def stream():
+            from ..events import Problem, Step
+
+            finished = False
+            try:
+                for ev in job.events():
+                    if ev.stage == "wait" and ev.message:
+                        yield Step("Waiting for a worker", ev.message, status="pending")
+                    elif ev.status == "failed":
+                        yield Problem(f"I couldn't make that edit: {job.error.message if job.error else ev.message}. Nothing was saved.")
+                    elif ev.status == "cancelled":
+                        yield Problem("The edit was cancelled; nothing was saved.")
+                    elif ev.status == "done":
+                        self.catalog.refresh()
+                        for it in (self.catalog.item(i["id"]) for i in (job.result or {}).get("items", [])):
+                            if it:
+                                yield ShowItem(it, f"{op} made for you from “{(self.catalog.item(it.parent_id) or it).title}”; "
+                                                   "private until you publish it")
+                finished = True
+            finally:
+                if not finished:
+                    job.cancel()
+        return {"status": "started", "events": stream()}
 
     def creator_context(self):
         """What a creation needs: this app's catalog and settings, and the instructor's LLM."""

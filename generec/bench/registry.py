@@ -22,9 +22,10 @@ BENCHES = {
     "verdicts": ("generec.bench.verdicts", "main"),
     "scale": ("generec.bench.scale", "main"),
     "simusers": ("generec.bench.simusers", "main"),
+    "items": ("generec.bench.items", "main"),
 }
 ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"],
-            "load": ["--sessions", "4", "--turns", "3"], "checks": ["--items", "4"], "simusers": ["--users", "8", "--turns", "3"]}
+            "load": ["--sessions", "4", "--turns", "3"], "checks": ["--items", "4"], "simusers": ["--users", "8", "--turns", "3"], "items": ["--quick"]}
 
 
 def _entry(what: str):

@@ -1,4 +1,4 @@
-"""`python -m generec worker`: a process that makes the videos queued on `GENEREC_QUEUE_URL`.
+"""`python -m generec worker`: a process that makes (and edits) the videos queued on `GENEREC_QUEUE_URL`.
 
 It wires a `GeneRec` (store, catalog, the instructor's LLM) as the app does, then serves the
 queue's jobs one at a time (two renders at once on one machine only make both slow: start more
@@ -25,16 +25,17 @@ def serve(settings: Settings, stop: threading.Event | None = None) -> int:
 
     from ..app import GeneRec
     from ..creator.pipeline import create
-    from ..creator.queued import HEARTBEAT_MS, Queue, creation, run_job
+    from ..creator.queued import HEARTBEAT_MS, Queue, creation, editing, run_job
 
     app = GeneRec(settings)
     ctx = app.creator_context()
     q: Queue | None = None
 
     make = creation(lambda text, guidance, user, **kw: create(text, guidance, user, ctx, **kw))
+    edit = editing(app.edit_job)
 
     def runner(job_id, kind, params):
-        work = {"create": make}.get(kind)
+        work = {"create": make, "edit": edit}.get(kind)
         if work is None:
             raise ValueError(f"unknown job kind {kind!r}")
         how = run_job(q, job_id, params, work, update_job=app.store.update_job, db_url=settings.db_url)

@@ -1,4 +1,4 @@
-"""Creator jobs on a real queue: Redis and dramatiq, when `GENEREC_QUEUE_URL` is set (`jobs.py` is the in-process default).
+"""Creator and editor jobs on a real queue: Redis and dramatiq, when `GENEREC_QUEUE_URL` is set (`jobs.py` is the in-process default).
 
 Why dramatiq: its Redis broker acknowledges a message only when the job ends, and a worker's
 heartbeat tells the others when it died, so a job whose worker was killed is delivered again to
@@ -10,7 +10,9 @@ read the job's Redis stream. Any app process can follow or cancel any job: state
 cancel flag live in Redis under `generec:job:<id>`. Workers (`python -m generec worker`) run
 `run_job`: a job already ended is skipped (delivered twice, it runs once); each delivery counts
 an attempt, and past `MAX_ATTEMPTS` the job fails with a message saying the worker kept
-stopping; the new item's id comes from the job, so a re-run replaces its own item.
+stopping; the new item's id comes from the job, so a re-run replaces its own item. An edit job
+(`submit_edit`, kind `edit`) runs the editor op the chat would have run in its own process, and
+ends with the edit's result (its new private items are in the shared store and catalog).
 """
 from __future__ import annotations
 
@@ -153,6 +155,19 @@ def creation(create: Callable) -> Callable:
     return work
 
 
+def editing(edit: Callable) -> Callable:
+    """An editor job's work: `edit(params)` runs the op for the job's user and returns the editor
+    tool's result dict; a refused or failed edit ends the job as failed, with its message."""
+    def work(params: dict, progress, cancel, item_id: str) -> tuple[dict, str]:
+        progress("edit", 0.0)
+        res = edit(params)
+        if res.get("status") != "ok":
+            raise CreateError("edit", res.get("message") or "the edit failed")
+        out = {k: v for k, v in res.items() if k in ("items", "refused", "seconds")}   # not `status`: the job's own
+        return out, f"made {len(out.get('items', []))} edited item(s)"
+    return work
+
+
 def run_job(q: Queue, job_id, params: dict, work: Callable, update_job: Callable | None = None,
             db_url: str = "") -> str:
     """One delivery of a job; returns how it ended. `work(params, progress, cancel, item_id)` does
@@ -240,9 +255,12 @@ class RemoteJob:
         if ev.status == "done":
             if self.catalog is not None:
                 self.catalog.refresh()   # the worker added the item's vectors
-            item = (self.catalog.item(extra["item_id"]) if self.catalog is not None else None) \
+            item = None if "item_id" not in extra else (self.catalog.item(extra["item_id"]) if self.catalog is not None else None) \
                 or Item(id=extra["item_id"], title=extra.get("title", ""), duration_s=extra.get("duration_s", 0.0))
-            self.result = RemoteResult(item, int(extra.get("scenes", 0)), list(extra.get("notes", [])))
+            if "item_id" not in extra:   # an edit job: its result is the editor tool's dict
+                self.result = extra
+            else:
+                self.result = RemoteResult(item, int(extra.get("scenes", 0)), list(extra.get("notes", [])))
         elif ev.status == "failed":
             self.error = CreateError(ev.stage or "start", ev.message)
         return ev
@@ -260,7 +278,7 @@ class RemoteJob:
                     return
                 if not told and waited >= NO_WORKER_S and self.status == "queued" and self.q.workers_alive() == 0:
                     told = True
-                    yield JobEvent("queued", "wait", 0.0, "no creator worker is running; it starts when one is "
+                    yield JobEvent("queued", "wait", 0.0, "no worker is running; it starts when one is "
                                    "(`python -m generec worker`)")
                 continue
             waited = 0.0
@@ -304,6 +322,16 @@ class RemoteJobs:
         self.jobs[job_id] = job
         for old in [k for k, j in self.jobs.items() if j.status in TERMINAL][:-50]:
             del self.jobs[old]
+        return job
+
+    def submit_edit(self, user: str, item_id: str | None, op: str, args: dict, upload_video: str | None = None) -> RemoteJob:
+        """An editor op on the queue: a worker runs it for `user` and adds the new items to the shared store."""
+        params = {"user": user, "item_id": item_id, "op": op, "args": args, "upload_video": upload_video}
+        job_id = self.store.create_job(user, "edit", params, runner="queue")
+        self.q.emit(job_id, "queued", "", 0.0, "waiting for a worker")
+        self.q.enqueue(job_id, "edit", params)
+        job = RemoteJob(self.q, job_id, user, f"{op} of {item_id or 'the upload'}", self.catalog, self.store)
+        self.jobs[job_id] = job
         return job
 
     def follow(self, job_id) -> RemoteJob:
