@@ -288,21 +288,24 @@ def items_section(settings: Settings, size: dict, log) -> dict | None:
         return None
     res = items.run(settings, quick=size is not SIZES["full"], log=log)
     figs, rows = [], []
+    meta = res.get("meta") or {}
     for sec, entries in res.items():
-        if not isinstance(entries, dict):
+        if sec == "meta" or not isinstance(entries, dict):
             continue
         for name, d in entries.items():
             if not isinstance(d, dict) or "value" not in d:
                 continue
             bl = [base(b, v.get("value"), v.get("ci95"), v.get("n")) for b, v in (d.get("baselines") or {}).items()]
             figs.append(fig(f"{sec}: {name}", d["value"], d.get("n", 0), d.get("ci95"), "simulated" if "user" in sec else "held-out",
-                            bl, note=f"judge: {d.get('judge', '?')}"))
+                            bl, note=f"judge: {d.get('judge', '?')}" + "".join(
+                                f"; {b}, paired: {_num(v.get('value'))} {_span(v.get('ci95'))}"
+                                for b, v in (d.get("paired") or {}).items() if isinstance(v, dict))))
             rows.append((f"{sec}: {name}"[:48], d["value"], d.get("ci95")))
             rows += [(f"  {b}"[:48], v.get("value"), v.get("ci95")) for b, v in (d.get("baselines") or {}).items()]
     return {"title": "Edited and created items, scored by independent judges", "simulated": True, "figures": figs,
             "plots": [bars("Item side (independent judges)", rows, "score")] if rows else [],
             "command": "python -m generec bench items" + (" --quick" if size is not SIZES["full"] else ""),
-            "notes": [res.get("note", "")] if isinstance(res.get("note"), str) else []}
+            "notes": [str(meta.get("users", "")), *(f"judge, {k}: {v}" for k, v in (meta.get("judges") or {}).items())]}
 
 
 RUNNERS = {"recommender": recommender, "simusers": simusers, "screen": screen, "instructor": instructor,
