@@ -342,3 +342,55 @@ def test_the_blend_is_tuned_inside_the_training_data(monkeypatch):
     assert res["blends"] == 2 * (3 ** 3 - 1) and res["shipped"] is not None
     assert [r["ndcg@10"] for r in res["best"]] == sorted((r["ndcg@10"] for r in res["best"]), reverse=True)
     assert res["best"][0]["ndcg@10"] >= res["shipped"]["ndcg@10"]
+
+
+def test_sasrec_learns_a_sequential_pattern_that_a_bag_of_items_model_cannot_see():
+    """Items sit on a cycle and every user walks it one step at a time, so the next item is the one
+    after the user's latest: order says which of the two ends of the walk comes next; a bag of
+    items (EASE) sees both ends alike."""
+    from generec.bench.sasrec import SASRec
+
+    rng = np.random.default_rng(0)
+    n, walk = 24, 6
+    cycle = [f"c{j}" for j in rng.permutation(n)]
+    users, items, stamps, nxt = [], [], [], {}
+    for u in range(240):
+        start = int(rng.integers(n))
+        for t in range(walk):
+            users.append(f"u{u}")
+            items.append(cycle[(start + t) % n])
+            stamps.append(t)
+        nxt[f"u{u}"] = cycle[(start + walk) % n]
+    log = Interactions(users, items, np.ones(len(users), np.float32), np.array(stamps, np.float64))
+    model = SASRec(dim=32, max_len=8, dropout=0.1, epochs=40, seed=0).fit(log, cycle)
+    assert model.best_epochs == 40 and model.history == []   # fixed epochs: no validation run
+    test_users = list(nxt)[:80]
+    top1 = rank_users(model, test_users, 1)
+    sas_hits = np.mean([top1[u] == [nxt[u]] for u in test_users])
+    ease_top1 = rank_users(make_recommender("ease").fit(log, cycle), test_users, 1)
+    ease_hits = np.mean([ease_top1[u] == [nxt[u]] for u in test_users])
+    assert sas_hits >= 0.9 and ease_hits <= 0.7, (sas_hits, ease_hits)
+    # the walk's own items are never offered again, and a stranger gets the popularity fallback
+    top5 = rank_users(model, test_users[:5], 5)
+    assert all(not set(top5[u]) & {i for v, i in zip(users, items) if v == u} for u in top5)
+    assert len(model.recommend("nobody", k=3)) == 3
+
+
+def test_bench_recsys_runs_sasrec_beside_the_others_with_epochs_chosen_inside_training(monkeypatch):
+    from generec.bench import recsys as bench
+    from generec.bench import sasrec
+    from generec.recsys import split
+
+    _first_users_only(monkeypatch)
+    made, cls = [], sasrec.SASRec
+    monkeypatch.setattr(sasrec, "SASRec", lambda **kw: made.append(cls(max_epochs=3, patience=1, dim=16, **kw)) or made[-1])
+    seen, cut = [], split.temporal_split
+    monkeypatch.setattr(split, "temporal_split", lambda log, *a: seen.append(len(log)) or cut(log, *a))
+    res = bench.run_recsys("ml-latest-small", ["pop", "hybrid", "sasrec"], vectors=False, log=lambda *a: None)
+    assert set(res["models"]) == {"pop", "hybrid", "sasrec"} and made[0].decay == 0.9
+    # the bench cuts the positives once; SASRec's validation cuts only that training half again
+    assert len(seen) == 2 and seen[1] == len(made[0]._train) < seen[0]
+    assert 1 <= made[0].best_epochs <= 3 and made[0].history
+    lo, hi = res["intervals"]["sasrec"]["ndcg@10_ci95"]
+    assert lo <= res["models"]["sasrec"]["ndcg@10"] <= hi
+    assert res["intervals"]["sasrec"]["ndcg@10_minus_default_ci95"] is not None

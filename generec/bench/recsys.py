@@ -7,7 +7,8 @@ gets the same recency weighting (`--decay`, the hybrid's 0.9 by default). Each f
 bootstrap interval over users, and each model its paired difference to the default model;
 `--ablate` adds EASE without decay and the hybrid without each of its parts. Item vectors embed
 "title (year). Genres: ..." with the bundled MiniLM, cached in `--cache-dir`; without them the
-content parts drop out and the run says so.
+content parts drop out and the run says so. `--models ...,sasrec` adds the SASRec sequential
+baseline (`bench/sasrec.py`), trained on the same training split; minutes on CPU, so opt-in.
 """
 from __future__ import annotations
 
@@ -92,10 +93,17 @@ def run_recsys(dataset: str, models=MODELS, cache_dir: Path | None = None, vecto
     rng = np.random.default_rng(0)
     results, intervals, per_user = {}, {}, {}
     for label, name, kw in _specs(models, decay, ablate):
-        model = make_recommender(name, **kw)
+        if name == "sasrec":   # the sequential baseline lives in the bench, not in the factory
+            from .sasrec import SASRec
+
+            model = SASRec(**kw)
+        else:
+            model = make_recommender(name, **kw)
         t0 = time.perf_counter()
         model.fit(train, data.item_ids, V)
         fit_s = time.perf_counter() - t0
+        if name == "sasrec":
+            log(f"  sasrec: {model.best_epochs} epochs chosen on validation inside training {model.history}; fit {fit_s:.0f}s")
         rankings = rank_users(model, users, 20)
         metrics = evaluate(rankings, test, (10, 20))
         per_user[label] = {"ndcg@10": np.array([ndcg_at_k(rankings.get(u, []), test[u], 10) for u in users]),
@@ -202,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="what", required=True)
     r = sub.add_parser("recsys", help="MovieLens accuracy / coverage / speed per model")
     r.add_argument("--dataset", default="ml-100k", choices=("ml-100k", "ml-latest-small"))
-    r.add_argument("--models", default=",".join(MODELS), help="comma list of " + ",".join(MODELS))
+    r.add_argument("--models", default=",".join(MODELS), help="comma list of " + ",".join(MODELS) + "; add sasrec for the SASRec sequential "
+                   "baseline (bench/sasrec.py: early-stopped inside training, minutes on CPU, so not in the default)")
     r.add_argument("--cache-dir", type=Path, default=None, help="where item embeddings are cached")
     r.add_argument("--no-vectors", action="store_true", help="skip the text embedder (content parts off)")
     r.add_argument("--diversity", type=float, default=0.0, help="also report the default model with MMR at this knob")

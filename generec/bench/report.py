@@ -33,7 +33,7 @@ SIZES = {
     "quick": {"recsys": ("ml-latest-small", "pop,itemknn,ease,hybrid"), "sim": dict(users=8, turns=4, cut=None, user_llm="", make=0.5, half="test"),
               "screen_limit": 60, "screen_sets": "tune,sealed", "instr": ("rules", "llamacpp+alone", "llamacpp"), "instr_limit": 60,
               "items": True},
-    "full": {"recsys": ("ml-latest-small", "pop,itemknn,ease,als,content,hybrid"), "sim": dict(users=20, turns=5, cut=None, user_llm="", make=0.5, half="test"),
+    "full": {"recsys": ("ml-latest-small", "pop,itemknn,ease,als,content,hybrid,sasrec"), "sim": dict(users=20, turns=5, cut=None, user_llm="", make=0.5, half="test"),
              "screen_limit": None, "screen_sets": "tune,sealed", "instr": ("rules", "llamacpp+alone", "llamacpp"), "instr_limit": 0,
              "items": True},
 }
