@@ -83,6 +83,13 @@ def figure(values, judge: str, baselines: dict | None = None, paired: bool = Tru
 
 # ---------------------------------------------------------------- simulated users
 
+
+def _user_means(per: list[dict], keys) -> tuple[dict, int]:
+    """Each user's mean of every list in `keys` (users without a pick dropped), and the pairs behind them."""
+    m = {k: np.array([np.mean(p[k]) if p[k] else np.nan for p in per]) for k in keys}
+    ok = np.isfinite(m["chosen"])
+    return {k: v[ok] for k, v in m.items()}, int(sum(len(p["chosen"]) for p in per))
+
 def groups(items: list, min_size: int = 6, max_overlap: float = 0.7) -> list[tuple[str, list[int]]]:
     """Real groups of corpus items from metadata: source packages, then tags that span packages
     (a tag with more than `max_overlap` of its items inside one group already taken is left out)."""
@@ -177,10 +184,7 @@ def thumbnails(items, idx, cat, maker, judge, users, held2, held0, covers2, log)
             q_cover.append(J.brisque(_small(_cover(cat, it))))
         if (n_item + 1) % 5 == 0:
             log(f"  thumbnails: {n_item + 1}/{len(idx)} videos")
-    m = {k: np.array([np.mean(p[k]) if p[k] else np.nan for p in per]) for k in keys}
-    ok = np.isfinite(m["chosen"])
-    m = {k: v[ok] for k, v in m.items()}
-    pairs = int(sum(len(p["chosen"]) for p in per))
+    m, pairs = _user_means(per, keys)
     img = J.JUDGES["image"].split(":")[0]
     return {
         "cosine to held-out likes": figure(m["chosen"], img, {"original cover": m["cover"], "random frame": m["random"],
@@ -251,10 +255,7 @@ def clips(items, idx, cat, ctx, judge, users, held2, log) -> dict:
                 p["pct"].append(percentile(np.append(grid, p["chosen"][-1]), len(grid)))
                 p["pct_random"].append(percentile(np.append(grid, p["random"][-1]), len(grid)))
         log(f"  clips: {n_item + 1}/{len(idx)} videos ({it.id}, {dur:.0f} s)")
-    m = {k: np.array([np.mean(p[k]) if p[k] else np.nan for p in per]) for k in keys}
-    ok = np.isfinite(m["chosen"])
-    m = {k: v[ok] for k, v in m.items()}
-    pairs = int(sum(len(p["chosen"]) for p in per))
+    m, pairs = _user_means(per, keys)
     img = J.JUDGES["image"].split(":")[0]
     okp = np.isfinite(m["pct"])
     return {
