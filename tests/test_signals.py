@@ -391,27 +391,29 @@ def _offers(events) -> bool:
     return any(isinstance(e, Say) and "make a new video for you" in e.text for e in events)
 
 
-def test_the_offer_to_make_comes_after_two_answers_that_went_badly_by_any_signal(fast_settings):
-    """An answer left unplayed (its skips stored at the next message) and one watched only briefly are
-    two bad answers in a row: the third answer offers to make a video. A long watch ends the run."""
-    from generec.instructor.offer import answers_from_log
+def test_the_offer_to_make_comes_after_an_answer_that_went_badly_by_any_signal(fast_settings):
+    """The chat's rule (`offer.DEFAULT`, one bad answer): an answer left unplayed (its skips stored at
+    the next message) or watched only briefly brings the offer to make a video; a long watch ends
+    the run, and then no offer comes."""
+    from generec.instructor.offer import DEFAULT, answers_from_log
 
+    assert DEFAULT.signals and DEFAULT.after == 1
     app = _dog_app(fast_settings)
-    first = list(app.turn("ann", "dog videos", session="s"))
-    assert not _offers(first)                                            # nothing went badly yet
-    second = list(app.turn("ann", "dog videos please", session="s"))     # the first answer stayed unplayed
-    assert not _offers(second)
+    assert not _offers(list(app.turn("ann", "dog videos", session="s")))          # nothing went badly yet
+    second = list(app.turn("ann", "dog videos please", session="s"))              # the first answer stayed unplayed
+    assert _offers(second)
     shown = [e.item.id for e in second if type(e).__name__ == "ShowItem"]
     app.player_signal("ann", shown[0], "play")
-    app.player_signal("ann", shown[0], "watch", 3.0)                     # 3 s of 20: left early
-    third = list(app.turn("ann", "more dog videos", session="s"))
-    got = answers_from_log(app.store, "ann", "s")
-    assert [a.played for a in got] == [0, 1, 0] and got[1].best_share == 0.15
-    assert _offers(third)
-    shown = [e.item.id for e in third if type(e).__name__ == "ShowItem"]
     app.player_signal("ann", shown[1], "play")
-    app.player_signal("ann", shown[1], "watch", 15.0)                    # watched most of it: the run ends
-    assert not _offers(list(app.turn("ann", "dog videos again", session="s")))
+    app.player_signal("ann", shown[1], "watch", 15.0)                             # watched most of it: the run ends
+    third = list(app.turn("ann", "more dog videos", session="s"))
+    assert not _offers(third)
+    shown = [e.item.id for e in third if type(e).__name__ == "ShowItem"]
+    app.player_signal("ann", shown[0], "play")
+    app.player_signal("ann", shown[0], "watch", 3.0)                              # 3 s of 20: left early
+    assert _offers(list(app.turn("ann", "dog videos again", session="s")))
+    got = answers_from_log(app.store, "ann", "s")
+    assert [a.played for a in got] == [0, 2, 1, 0] and got[1].best_share == 0.75 and got[2].best_share == 0.15
 
 
 def test_under_the_old_rule_a_brief_watch_would_not_have_counted(fast_settings):
