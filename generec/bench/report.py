@@ -296,7 +296,8 @@ def items_section(settings: Settings, size: dict, log) -> dict | None:
             if not isinstance(d, dict) or "value" not in d:
                 continue
             bl = [base(b, v.get("value"), v.get("ci95"), v.get("n")) for b, v in (d.get("baselines") or {}).items()]
-            figs.append(fig(f"{sec}: {name}", d["value"], d.get("n", 0), d.get("ci95"), "simulated" if "user" in sec else "held-out",
+            # edits are judged against simulated users' likes; creations answer requests the project wrote (tune)
+            figs.append(fig(f"{sec}: {name}", d["value"], d.get("n", 0), d.get("ci95"), "simulated" if sec in ("thumbnail", "clip") else "tune",
                             bl, note=f"judge: {d.get('judge', '?')}" + "".join(
                                 f"; {b}, paired: {_num(v.get('value'))} {_span(v.get('ci95'))}"
                                 for b, v in (d.get("paired") or {}).items() if isinstance(v, dict))))
