@@ -163,7 +163,7 @@ def editing(edit: Callable) -> Callable:
         res = edit(params)
         if res.get("status") != "ok":
             raise CreateError("edit", res.get("message") or "the edit failed")
-        out = {k: v for k, v in res.items() if k in ("items", "refused", "seconds")}   # not `status`: the job's own
+        out = {k: v for k, v in res.items() if k in ("items", "refused", "seconds")}
         return out, f"made {len(out.get('items', []))} edited item(s)"
     return work
 
@@ -222,7 +222,7 @@ def run_job(q: Queue, job_id, params: dict, work: Callable, update_job: Callable
         q.emit(job_id, "failed", last[0] or "start", 0.0, msg)
         return "failed"
     persist(job_id, "done", progress=1.0, result=result)
-    q.emit(job_id, "done", "done", 1.0, message, **result)
+    q.emit(job_id, "done", "done", 1.0, message, **{k: v for k, v in result.items() if k not in ("status", "stage", "progress", "message")})
     return "done"
 
 
