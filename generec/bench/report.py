@@ -23,6 +23,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
+
 from ..config import ROOT, Settings
 
 SECTIONS = ("recommender", "simusers", "screen", "instructor", "verdicts", "items")
@@ -141,6 +143,10 @@ def simusers(settings: Settings, size: dict, log, user_llm=None) -> dict:
                         note=f"avg turns to success {p['avg_turns_to_success']}; offers {p['offers']}, taken by a user whose film existed "
                              f"{p['made_instead']}; simulated watch share {p['simulated_watch_share']}; accept share of verdicts "
                              f"{p['accept_share']}; leaked dialogues left out {p['leaked_dialogues']}, leaky replies caught {p['leaky_replies_caught']}"))
+        if p.get("watch_share_by_user"):
+            figs.append(fig(f"simulated watch share, {label.get(name, name)}", float(np.mean(p["watch_share_by_user"])), p["n"],
+                            p["watch_share_ci95"], "simulated", note="each user's mean, over the answers it got, of the largest share "
+                            "of one shown film it watched (simulated viewing); higher is better"))
         for need, d in p["by_need"].items():
             x = d["success_at"][-1]
             figs.append(fig(f"Success@{T}, {label.get(name, name)}, {need} needs", x["rate"], d["n"], x["ci95"], "simulated"))

@@ -40,6 +40,7 @@ import numpy as np
 
 from ..config import Settings
 from .fidelity import wilson
+from .recsys import bootstrap_ci
 
 INTENTS = ("ask", "reject", "accept", "chitchat")
 SCHEMA = {"type": "object", "properties": {"intent": {"type": "string", "enum": list(INTENTS)},
@@ -346,6 +347,10 @@ def run(settings: Settings, llm, users: int = 20, turns: int = 5, k: int = 10, s
                "accept_share": round(accepts / verdicts, 4) if verdicts else None, "verdicts": verdicts,
                "offers": offers, "made_instead": made_instead,
                "simulated_watch_share": round(float(np.mean(shares)), 4) if shares else None,
+               # per user: the mean best share watched of the answers it got (what a player would report); 95 % over users
+               "watch_share_by_user": (ws := [round(float(np.mean([t["best_share"] or 0.0 for t in d["turns"] if "offered" in t])), 4)
+                                              for d in dialogues]),
+               "watch_share_ci95": [round(x, 4) for x in bootstrap_ci(ws)] if ws else None,
                "seconds": round(time.perf_counter() - t0, 1), "dialogues": dialogues}
         if name == "random":
             res["expected_random"] = [round(1 - (1 - k / len(universe)) ** (t + 1), 4) for t in range(turns)]
