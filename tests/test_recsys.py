@@ -316,7 +316,7 @@ def test_bench_recsys_gives_every_model_the_same_decay_with_intervals_and_ablati
     from generec.bench import recsys as bench
     from generec.recsys import factory
 
-    small = _first_users_only(monkeypatch)
+    _first_users_only(monkeypatch)
     made, make = [], factory.make_recommender
     monkeypatch.setattr(factory, "make_recommender", lambda name, **kw: made.append((name, kw.get("decay"))) or make(name, **kw))
     res = bench.run_recsys("ml-latest-small", ["pop", "ease", "hybrid"], vectors=False, log=lambda *a: None, decay=0.8, ablate=True)

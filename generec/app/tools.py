@@ -56,10 +56,14 @@ class Tools:
             return self._edit_on_queue(deps, None if item_id == "upload" else item_id, op, args)
         res = edit_item(deps, None if item_id == "upload" else item_id, op, args)
         if res.get("status") == "ok":
-            items = [it for it in (self.catalog.item(i["id"]) for i in res["items"]) if it]
-            res["events"] = [ShowItem(it, f"{op} made for you from “{(self.catalog.item(it.parent_id) or it).title}”; private until you publish it")
-                             for it in items]
+            res["events"] = self._edited(op, res)
         return res
+
+    def _edited(self, op: str, res: dict) -> list[ShowItem]:
+        """The new items of a finished edit, as the chat shows them."""
+        items = [it for it in (self.catalog.item(i["id"]) for i in res.get("items", [])) if it]
+        return [ShowItem(it, f"{op} made for you from “{(self.catalog.item(it.parent_id) or it).title}”; private until you publish it")
+                for it in items]
 
     def edit_job(self, params: dict) -> dict:
         """A worker's side of a queued edit: the op for the job's user, as `edit_item` runs it in the chat."""
@@ -83,12 +87,8 @@ class Tools:
                         yield Problem(f"I couldn't make that edit: {job.error.message if job.error else ev.message}. Nothing was saved.")
                     elif ev.status == "cancelled":
                         yield Problem("The edit was cancelled; nothing was saved.")
-                    elif ev.status == "done":
-                        self.catalog.refresh()
-                        for it in (self.catalog.item(i["id"]) for i in (job.result or {}).get("items", [])):
-                            if it:
-                                yield ShowItem(it, f"{op} made for you from “{(self.catalog.item(it.parent_id) or it).title}”; "
-                                                   "private until you publish it")
+                    elif ev.status == "done":   # the job refreshed the catalog when it saw its end
+                        yield from self._edited(op, job.result or {})
                 finished = True
             finally:
                 if not finished:

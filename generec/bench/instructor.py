@@ -80,6 +80,24 @@ def _plan_fn(planner: Planner, sources: list[str] | None = None):
     return plan
 
 
+def plan_set(settings: Settings, backend: str, reqs: list[dict]) -> dict:
+    """Every request planned by `backend` as the chat plans it, scored against its gold label, with
+    the action accuracy's 95 % interval, the share of plans that fell back to the rules, and the load time."""
+    t0 = time.perf_counter()
+    planner = _planner(settings, backend)
+    load_s = time.perf_counter() - t0
+    if planner.llm is not None:   # evaluate the prompt prefix once, as the app does at start
+        planner.plan("hello")
+    sources: list[str] = []
+    preds, lat = run(_plan_fn(planner, sources), reqs)
+    res = score([r["gold"] for r in reqs], preds, lat)
+    res["action_ci95"] = wilson(round(res["action_accuracy"] * res["n"]), res["n"])
+    # a model backend whose plan came from the keyword rules (it timed out or failed twice)
+    res["fell_back"] = sum(s.startswith("rules (") for s in sources) / len(sources) if planner.llm is not None and sources else 0.0
+    res["load_s"] = load_s
+    return res
+
+
 def turn_latency(settings: Settings, backend: str, n: int) -> dict:
     """First visible step and whole retrieval turn, server side, through GeneRec.turn."""
     import shutil
@@ -135,18 +153,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         return 0
     results = {}
     for backend in args.backends.split(","):
-        t0 = time.perf_counter()
-        planner = _planner(settings, backend)
-        load_s = time.perf_counter() - t0
-        if planner.llm is not None:   # evaluate the prompt prefix once, as the app does at start
-            planner.plan("hello")
-        sources: list[str] = []
-        preds, lat = run(_plan_fn(planner, sources), reqs)
-        res = score([r["gold"] for r in reqs], preds, lat)
-        res["action_ci95"] = wilson(round(res["action_accuracy"] * res["n"]), res["n"])
-        # a model backend whose plan came from the keyword rules (it timed out or failed twice)
-        res["fell_back"] = sum(s.startswith("rules (") for s in sources) / len(sources) if planner.llm is not None and sources else 0.0
-        res["load_s"] = load_s
+        res = plan_set(settings, backend, reqs)
         if args.turns:
             res.update(turn_latency(settings, backend, args.turns))
         res["threads"] = settings.threads

@@ -43,14 +43,13 @@ from pathlib import Path
 import numpy as np
 
 from . import judges as J
+from .creator import PERSONAL, REQUESTS as CREATOR_REQUESTS
 from .recsys import bootstrap_ci
 
 SEED = 14
 THUMB_MIN_S, CLIP_MIN_S = 3.0, 12.0
-# requests for created videos: the first ones are made; all of them are the pool a video is also scored against
-REQUESTS = ["a calm video about rainy nights in the city", "how planets orbit the sun", "a funny video about a robot in a factory",
-            "snow falling on a quiet winter evening", "a cozy morning with coffee", "birds and animals in nature",
-            "a video about the night sky", "something to watch about animals", "a relaxing video about the city"]
+# requests for created videos (the creator bench's): the first ones are made; all of them are the pool a video is also scored against
+REQUESTS = CREATOR_REQUESTS + PERSONAL
 
 
 # ---------------------------------------------------------------- figures

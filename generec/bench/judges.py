@@ -55,7 +55,7 @@ class Lite2Features(EfficientNetFeatures):
     size = 260
     batch = 16
 
-    def __init__(self, threads: int = 1):   # noqa: super().__init__ would load Lite0
+    def __init__(self, threads: int = 1):   # not super().__init__: it would load Lite0
         import json
 
         import torch

@@ -225,9 +225,9 @@ def screen(settings: Settings, size: dict, log) -> dict:
 
 
 def instructor(settings: Settings, size: dict, log) -> dict:
-    from .evaluate import load_requests, run, score
+    from .evaluate import load_requests
     from .fidelity import spread, wilson
-    from .instructor import _plan_fn, _planner
+    from .instructor import plan_set
 
     figs, rows, notes, confusion = [], [], [], {}
     manifest = json.loads((ROOT / "tests" / "data" / "MANIFEST.json").read_text())
@@ -238,19 +238,13 @@ def instructor(settings: Settings, size: dict, log) -> dict:
         majority = max(set(g["action"] for g in golds), key=[g["action"] for g in golds].count)
         k_maj = sum(g["action"] == majority for g in golds)
         for backend in size["instr"]:
-            planner = _planner(settings, backend)
-            if planner.llm is not None:
-                planner.plan("hello")
-            sources: list[str] = []
-            preds, lat = run(_plan_fn(planner, sources), reqs)
-            res = score(golds, preds, lat)
-            k = round(res["action_accuracy"] * res["n"])
+            res = plan_set(settings, backend, reqs)
             label = {"rules": "rules alone", "llamacpp": "LLM + reconcile", "llamacpp+alone": "LLM alone"}.get(backend, backend)
-            fell = sum(s.startswith("rules (") for s in sources) / len(sources) if planner.llm is not None and sources else 0.0
-            figs.append(fig(f"action accuracy, {label}, {e['name']}", res["action_accuracy"], res["n"], wilson(k, res["n"]), e["role"],
+            figs.append(fig(f"action accuracy, {label}, {e['name']}", res["action_accuracy"], res["n"], res["action_ci95"], e["role"],
                             [base(f"always `{majority}` (majority)", k_maj / len(golds), wilson(k_maj, len(golds)), len(golds))],
-                            note=f"slot F1 {res['slot_f1']:.3f}; plans that fell back to the rules {fell:.1%}; p50 {res['latency_p50_s']:.2f} s"))
-            rows.append((f"{label} ({e['name']})", res["action_accuracy"], list(wilson(k, res["n"]))))
+                            note=f"slot F1 {res['slot_f1']:.3f}; plans that fell back to the rules {res['fell_back']:.1%}; "
+                                 f"p50 {res['latency_p50_s']:.2f} s"))
+            rows.append((f"{label} ({e['name']})", res["action_accuracy"], list(res["action_ci95"])))
             confusion[f"{label} on {e['name']}"] = res["confusion"]
     if "llamacpp" not in size["instr"]:
         notes.append("this size runs the rules only: the LLM rows need `--quick` or the full run")
@@ -368,7 +362,7 @@ def _num(v) -> str:
 def render(report: dict) -> str:
     """The report as one self-contained HTML page: tables of figures, plots inline as PNG."""
     e = html.escape
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>GeneRec evaluation report</title><style>"
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>GeneRec evaluation report</title><style>"
              "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}"
              "table{border-collapse:collapse;margin:.5em 0 1em;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}"
              "th{background:#f3f3f3}.sim{color:#b35900;font-weight:bold}.ok{color:#1a7f37}.bad{color:#c00;font-weight:bold}"

@@ -163,8 +163,7 @@ def editing(edit: Callable) -> Callable:
         res = edit(params)
         if res.get("status") != "ok":
             raise CreateError("edit", res.get("message") or "the edit failed")
-        out = {k: v for k, v in res.items() if k in ("items", "refused", "seconds")}
-        return out, f"made {len(out.get('items', []))} edited item(s)"
+        return res, f"made {len(res.get('items', []))} edited item(s)"
     return work
 
 
@@ -222,6 +221,7 @@ def run_job(q: Queue, job_id, params: dict, work: Callable, update_job: Callable
         q.emit(job_id, "failed", last[0] or "start", 0.0, msg)
         return "failed"
     persist(job_id, "done", progress=1.0, result=result)
+    # the end event's own fields come first: a result's `status` (an edit's "ok") cannot clash with them
     q.emit(job_id, "done", "done", 1.0, message, **{k: v for k, v in result.items() if k not in ("status", "stage", "progress", "message")})
     return "done"
 
@@ -255,11 +255,11 @@ class RemoteJob:
         if ev.status == "done":
             if self.catalog is not None:
                 self.catalog.refresh()   # the worker added the item's vectors
-            item = None if "item_id" not in extra else (self.catalog.item(extra["item_id"]) if self.catalog is not None else None) \
-                or Item(id=extra["item_id"], title=extra.get("title", ""), duration_s=extra.get("duration_s", 0.0))
             if "item_id" not in extra:   # an edit job: its result is the editor tool's dict
                 self.result = extra
             else:
+                item = (self.catalog.item(extra["item_id"]) if self.catalog is not None else None) \
+                    or Item(id=extra["item_id"], title=extra.get("title", ""), duration_s=extra.get("duration_s", 0.0))
                 self.result = RemoteResult(item, int(extra.get("scenes", 0)), list(extra.get("notes", [])))
         elif ev.status == "failed":
             self.error = CreateError(ev.stage or "start", ev.message)

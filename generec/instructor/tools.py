@@ -90,7 +90,8 @@ def make_tools(deps: Deps) -> dict[str, StructuredTool]:
         picks = deps.feed.recommend(prof, query, deps.image_vec, k=k, include=list(include), avoid=list(avoid), real_only=real_only)
         return {"items": [{"id": p.item.id, "title": p.item.title, "why": p.why, "score": round(p.score, 3),
                            "relevance": round(p.parts.get("request", p.parts.get("image", 0.0)), 3)} for p in picks],
-                "offer": offer.DEFAULT(offer.answers_from_log(deps.store, deps.user, deps.session)), "real_only": real_only}
+                "offer": not real_only and offer.DEFAULT(offer.answers_from_log(deps.store, deps.user, deps.session)),
+                "real_only": real_only}
 
     def edit_item(item_id: str, op: str, style: str | None = None, query: str | None = None, duration_s: float | None = None) -> dict:
         if item_id not in deps.catalog.visible(deps.user):
