@@ -295,7 +295,7 @@ def run(settings: Settings, llm, users: int = 20, turns: int = 5, k: int = 10, s
     for name in policies:
         rule = OfferRule.parse(name.removeprefix("offer-")) if name.startswith("offer-") else None
         pick = _policy(name, feed, store, popular, np.random.default_rng(seed), universe)
-        accepts, verdicts, leaks, leaked, dialogues, shares, offers, made_instead = 0, 0, 0, 0, [], [], 0, 0
+        accepts, verdicts, leaks, leaked, dialogues, offers, made_instead = 0, 0, 0, 0, [], 0, 0
         t0 = time.perf_counter()
         for tg in targets:
             target = item_id(tg["movie"])
@@ -309,10 +309,10 @@ def run(settings: Settings, llm, users: int = 20, turns: int = 5, k: int = 10, s
                 shown += got
                 offered = rule(answers) if rule else (name == "oracle" and tg["need"] == "make")
                 offers += offered
-                seen = [watch(tg["user"], store.get_item(i), films[target]) for i in got]
+                on_screen = [store.get_item(i) for i in got]
+                seen = [watch(tg["user"], it, films[target]) for it in on_screen]
                 best = max((sh for p, sh in seen if p), default=None)
-                shares.append(best or 0.0)
-                titles = "; ".join(store.get_item(i).title for i in got)
+                titles = "; ".join(it.title for it in on_screen)
                 ask = f"The recommender showed: {titles}." + (OFFER + "\nGive your verdict: accept if one of these films fits or you "
                                                                "want the new one made." if offered else "\nGive your verdict on these films.")
                 verdict = sim.say(ask)
@@ -339,6 +339,8 @@ def run(settings: Settings, llm, users: int = 20, turns: int = 5, k: int = 10, s
             dialogues.append({"user": tg["user"], "target": target, "need": tg["need"], "hit_turn": hit, "turns": log_d})
         n = len(dialogues)
         hits = [d["hit_turn"] for d in dialogues]
+        # per user: the mean best share watched of the answers it got (what a player would report); 95 % over users
+        ws = [round(float(np.mean([t["best_share"] or 0.0 for t in d["turns"] if "offered" in t])), 4) for d in dialogues]
         res = {"n": n, "leaked_dialogues": leaked, "leaky_replies_caught": leaks, "success_at": _rates(hits, turns),
                "by_need": {need: {"n": sum(d["need"] == need for d in dialogues),
                                   "success_at": _rates([d["hit_turn"] for d in dialogues if d["need"] == need], turns)}
@@ -346,10 +348,9 @@ def run(settings: Settings, llm, users: int = 20, turns: int = 5, k: int = 10, s
                "avg_turns_to_success": round(float(np.mean([h for h in hits if h])), 2) if any(hits) else None,
                "accept_share": round(accepts / verdicts, 4) if verdicts else None, "verdicts": verdicts,
                "offers": offers, "made_instead": made_instead,
-               "simulated_watch_share": round(float(np.mean(shares)), 4) if shares else None,
-               # per user: the mean best share watched of the answers it got (what a player would report); 95 % over users
-               "watch_share_by_user": (ws := [round(float(np.mean([t["best_share"] or 0.0 for t in d["turns"] if "offered" in t])), 4)
-                                              for d in dialogues]),
+               "simulated_watch_share": round(float(np.mean([t["best_share"] or 0.0 for d in dialogues for t in d["turns"]
+                                                            if "offered" in t])), 4) if dialogues else None,
+               "watch_share_by_user": ws,
                "watch_share_ci95": [round(x, 4) for x in bootstrap_ci(ws)] if ws else None,
                "seconds": round(time.perf_counter() - t0, 1), "dialogues": dialogues}
         if name == "random":
