@@ -123,10 +123,7 @@ def simusers(settings: Settings, size: dict, log, user_llm=None) -> dict:
         films, people = k["cut"]
         root = sim.cut_movielens(Path(DATASET), work / f"cut-{films}-{people}" / "ml", films, people)
         work = work / f"cut-{films}-{people}" / f"run-make{k['make']:g}"
-    if user_llm is None:
-        from ..llm import load_llm
-
-        user_llm = sim.CardReader() if k["user_llm"] == "script" else load_llm(settings, k["user_llm"] or settings.llm)
+    user_llm = user_llm or sim.speaker(settings, k["user_llm"])
     generec = f"offer-{DEFAULT.name}"
     policies = ["random", "popularity", "oracle", "feed", "offer-rejections:3", generec]
     out = sim.run(settings, user_llm, users=k["users"], turns=k["turns"], k=10, seed=0, root=root, work=work if root else None,

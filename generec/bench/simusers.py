@@ -150,6 +150,15 @@ class CardReader:
         return {"intent": "reject" if "showed" in user else "ask", "text": want}
 
 
+def speaker(settings: Settings, spec: str = ""):
+    """The simulated users' voice: `script` (the card reader), an LLM spec, or "" for the chat's LLM."""
+    if spec == "script":
+        return CardReader()
+    from ..llm import load_llm
+
+    return load_llm(settings, spec or settings.llm)
+
+
 def prepare(settings: Settings, root: Path, work: Path, n_users: int, seed: int, log=print,
             make_share: float = 0.0, half: str = "") -> tuple[Settings, list[dict]]:
     """A MovieLens data dir in `work` built without the held-out ratings (reused when the same
@@ -377,10 +386,8 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     p.add_argument("--llm", default="", help="the simulated users' LLM (default: GENEREC_LLM); `script`: the scripted card reader")
     p.add_argument("--json", help="write the whole result, dialogues included, to this file")
     a = p.parse_args(argv)
-    from ..llm import load_llm
-
     settings = settings or Settings.from_env()
-    llm = CardReader() if a.llm == "script" else load_llm(settings, a.llm or settings.llm)
+    llm = speaker(settings, a.llm)
     print(f"SIMULATED users ({a.users}, seed {a.seed}) on MovieLens ml-latest-small; {a.turns} turns, {a.k} films a turn; user LLM {llm.name}")
     out = run(settings, llm, a.users, a.turns, a.k, a.seed, [x for x in a.policies.split(",") if x], make_share=a.make_share, half=a.half)
     if a.json:
