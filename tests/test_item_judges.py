@@ -82,6 +82,46 @@ def test_brisque_runs_on_numpy_2_and_prefers_a_clean_picture():
     assert np.isnan(J.brisque(Image.new("RGB", (64, 64), "red")))   # flat: no score, no crash
 
 
+def test_piqe_scores_a_noised_or_blurred_photo_worse_than_the_clean_one():
+    """A real photograph: PIQE reads flat drawn areas with sharp edges as blocking artifacts, so a
+    rendered gradient with shapes scores ~84 clean and *better* once noised; photos behave."""
+    from PIL import ImageFilter
+
+    im = Image.open(SAMPLES / "china.jpg").convert("RGB")
+    noisy = np.clip(np.asarray(im, float) + np.random.default_rng(0).normal(0, 40, np.asarray(im).shape), 0, 255)
+    clean = J.piqe(im)
+    assert 0 <= clean < 50, clean
+    assert J.piqe(Image.fromarray(noisy.astype(np.uint8))) > clean + 5
+    assert J.piqe(im.filter(ImageFilter.GaussianBlur(3))) > clean + 20
+    assert np.isnan(J.piqe(Image.new("RGB", (64, 64), "red")))    # flat: no score, as BRISQUE
+
+
+def test_wer_counts_word_edits():
+    assert J.wer("The cat sat, on the mat.", "the cat sat on the mat") == 0.0
+    assert J.wer("a b c", "a x c d") == 2 / 3                 # one substitution, one insertion
+    assert J.wer("a b", "") == 1.0 and np.isnan(J.wer("", "a"))
+
+
+def test_speech_judge_is_whisper_base_and_hears_a_piper_sentence(tmp_path):
+    from generec.creator.narration import load_voice, write_track
+    from generec.models.speech import bundled_whisper_path
+
+    text = "The planets circle the sun, and the moon follows the earth around it every month."
+    speech = load_voice("piper", strict=True).say(text)
+    wav = write_track([(0.3, speech)], speech.seconds + 0.8, tmp_path / "said.wav")
+    sj = J.speech_judge()
+    # the base model joined from its two packages, not the app's tiny.en: multilingual, 145 MB of weights
+    assert Path(sj.path).name == "whisper-base-ct2" and Path(sj.path) != Path(bundled_whisper_path())
+    assert (Path(sj.path) / "model.bin").stat().st_size > 140e6
+    assert sj.model.model.is_multilingual            # tiny.en is English-only
+    tr = sj.transcribe(wav)
+    heard = set(J._words(tr.text))
+    said = J._words(text)
+    assert tr.language == "en"
+    assert sum(w in heard for w in said) / len(said) >= 0.75, tr.text
+    assert J.wer(text, tr.text) < 0.35, tr.text
+
+
 def test_text_judge_loads_offline_and_ranks_the_matching_request_first():
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
     tj = J.text_judge()

@@ -3,8 +3,9 @@
 `bench editor` and `bench creator` grade with the models that made the items. Here every figure
 is judged by a model that took no part in making the item (`generec.bench.judges`):
 EfficientNet-Lite2 for pictures (same family as the maker's Lite0: shared ImageNet bias),
-multilingual-e5-small for text, BRISQUE for quality, frame differences and Farneback flow for
-flicker and motion, and KID on Lite2 features for the distance to the corpus.
+multilingual-e5-small for text, Whisper base (multilingual) to hear created videos, BRISQUE and
+PIQE for quality, frame differences and Farneback flow for flicker and motion, and KID on Lite2
+features for the distance to the corpus.
 
 SIMULATED users (there are no real interaction logs for this corpus): each likes one real group
 of corpus items defined by metadata, not by any model: a source package (the Blupi cutscenes, the
@@ -21,10 +22,12 @@ items' texts); the other half is held out and only the judge sees it.
   same length vs one random window vs the other user's clip; window = mean Lite2 feature of its
   frames.
 - created: `creator.pipeline.create` videos; relevance = e5 cosine between the request and what
-  the video says (its narration script, the creator's own text: no second ASR here) and shows
-  (Lite2 labels of its frames), against the same video scored with the other requests.
-- quality: BRISQUE, flicker, motion per video (created, and the corpus as the baseline), and
-  BRISQUE of the thumbnails.
+  the video says (its audio track transcribed by Whisper base) and shows (Lite2 labels of its
+  frames), against the same video scored with the other requests. The same figure with the
+  narration script (the creator's own text, not independent) is kept beside it, labelled so;
+  the word error rate of the transcript against that script checks the narration is intelligible.
+- quality: BRISQUE, PIQE, flicker, motion per video (created, and the corpus as the baseline),
+  and BRISQUE and PIQE of the thumbnails.
 - distance: KID (Lite2 features) of the created frames to the corpus, against k random corpus
   videos vs the rest of the corpus (k = number of created videos, same frames per video).
 
@@ -147,7 +150,8 @@ def thumbnails(items, idx, cat, maker, judge, users, held2, held0, covers2, log)
     rng = np.random.default_rng(SEED + 1)
     keys = ("chosen", "cover", "random", "other", "pct", "pct_random", "pct_other", "pct_self", "beats_cover", "random_beats_cover")
     per = [{k: [] for k in keys} for _ in users]
-    q_pick, q_cover, q_rand, checked = [], [], [], False
+    q = {(m, w): [] for m in ("brisque", "piqe") for w in ("pick", "cover", "random")}
+    checked = False
     for n_item, i in enumerate(idx):
         it = items[i]
         path = cat.path(it.media_path)
@@ -176,11 +180,14 @@ def thumbnails(items, idx, cat, maker, judge, users, held2, held0, covers2, log)
             p["pct_self"].append(percentile(s0, pick))
             p["beats_cover"].append(float(s2[pick] > cov)); p["random_beats_cover"].append(float(s2[r] > cov))
             picked_here.add(pick); rand_here.add(r)
-        # quality of what a user would see: one pick, one random frame, the cover (BRISQUE at 224 px)
+        # quality of what a user would see: one pick, one random frame, the cover (BRISQUE, PIQE at 224 px)
         if picked_here:
-            q_pick.append(np.mean([J.brisque(pics[j]) for j in sorted(picked_here)[:2]]))
-            q_rand.append(J.brisque(pics[sorted(rand_here)[0]]))
-            q_cover.append(J.brisque(_small(_cover(cat, it))))
+            cover = _small(_cover(cat, it))
+            for m in ("brisque", "piqe"):
+                score = getattr(J, m)
+                q[m, "pick"].append(np.mean([score(pics[j]) for j in sorted(picked_here)[:2]]))
+                q[m, "random"].append(score(pics[min(rand_here)]))
+                q[m, "cover"].append(score(cover))
         if (n_item + 1) % 5 == 0:
             log(f"  thumbnails: {n_item + 1}/{len(idx)} videos")
     m, pairs = _user_means(per, keys)
@@ -195,9 +202,9 @@ def thumbnails(items, idx, cat, maker, judge, users, held2, held0, covers2, log)
         "self-graded percentile (maker's Lite0, NOT independent)": figure(
             m["pct_self"], "EfficientNet-Lite0 (the maker itself)", {"independent judge (Lite2)": m["pct"]}, pairs=pairs,
             note="the same pick graded by the model that made it, to show how much self-grading inflates"),
-        "BRISQUE of the thumbnail (lower is better)": figure(
-            q_pick, J.JUDGES["quality"].split(":")[0], {"original cover": q_cover, "random frame": q_rand},
-            note="per video, frames at 224 px wide; n = videos"),
+        **{f"{m.upper()} of the thumbnail (lower is better)": figure(
+            q[m, "pick"], J.JUDGES[key].split(":")[0], {"original cover": q[m, "cover"], "random frame": q[m, "random"]},
+            note="per video, frames at 224 px wide; n = videos") for m, key in (("brisque", "quality"), ("piqe", "piqe"))},
     }
 
 
@@ -270,7 +277,7 @@ def clips(items, idx, cat, ctx, judge, users, held2, log) -> dict:
 # ---------------------------------------------------------------- per-video measures
 
 def video_measures(path, frames_for_kid: int, quality_frames: int, judge) -> dict:
-    """BRISQUE (mean over evenly spread frames, 512 px), flicker and motion (first 10 s at 8 fps,
+    """BRISQUE and PIQE (means over evenly spread frames, 512 px), flicker and motion (first 10 s at 8 fps,
     160 px), Lite2 features of evenly spread frames (KID) and their labels."""
     from ..media import probe, read_frames
 
@@ -279,7 +286,8 @@ def video_measures(path, frames_for_kid: int, quality_frames: int, judge) -> dic
     m = read_frames(path, fps=8.0, width=160, length=min(info.duration_s, 10.0), info=info)
     k = read_frames(path, n=frames_for_kid, width=224, info=info)
     an = judge.analyse(k.images(), top=3)
-    return {"brisque": float(np.mean([J.brisque(im) for im in q.images()])), "flicker": J.flicker(m.pixels),
+    ims = q.images()
+    return {"brisque": float(np.mean([J.brisque(im) for im in ims])), "piqe": float(np.mean([J.piqe(im) for im in ims])), "flicker": J.flicker(m.pixels),
             "motion": J.motion(m.pixels, m.fps), "features": an.features, "labels": an.labels}
 
 
@@ -326,8 +334,9 @@ def shown_labels(labels: list[list[tuple[str, float]]], least: float = 0.1) -> s
     return ", ".join(dict.fromkeys(n.split(",")[0] for per in labels for n, p in per if p >= least))
 
 
-SAYS_SHOWS = ("what the video says is its narration script (the creator's own text, not a second ASR); what it shows is "
-              "the top EfficientNet-Lite2 ImageNet labels (p >= 0.1) of evenly spread frames")
+SAYS = {"heard": "what the video says is its audio track transcribed by Whisper base (the judge)",
+        "narration": "what the video says is its narration script: the creator's own text, NOT an independent reading"}
+SHOWS = "what it shows is the top EfficientNet-Lite2 ImageNet labels (p >= 0.1) of evenly spread frames"
 
 
 def created(settings, app, judge, n_requests: int, frames: int, quality_frames: int, use_llm: bool, log) -> tuple[dict, list[dict]]:
@@ -340,6 +349,7 @@ def created(settings, app, judge, n_requests: int, frames: int, quality_frames: 
 
         llm = load_llm(settings)
     ctx = CreatorContext.from_app(app, llm=llm)
+    sj = J.speech_judge(settings)
     made, vids, refused = [], [], []
     try:
         for req in REQUESTS[:n_requests]:
@@ -354,6 +364,9 @@ def created(settings, app, judge, n_requests: int, frames: int, quality_frames: 
             meas = video_measures(res.media_path, frames, quality_frames, judge)
             meas.update(request=req, narration=" ".join(s.narration for s in res.storyboard.scenes),
                         seconds=time.perf_counter() - t0, storyboard=res.storyboard.source)
+            # the judge hears the audio track as a viewer would; a video without one says nothing
+            tr = sj.transcribe(Path(res.media_path)) if res.item.has_audio else None
+            meas.update(heard=tr.text if tr else "", heard_language=tr.language if tr else None)
             vids.append(meas)
             log(f"  created {len(vids)}/{n_requests} in {meas['seconds']:.0f} s: {req!r} ({res.storyboard.source})")
     finally:
@@ -365,9 +378,15 @@ def created(settings, app, judge, n_requests: int, frames: int, quality_frames: 
     tj = J.text_judge()
     Q = tj.query(REQUESTS)
     rel = {}
-    for kind in ("says and shows", "shows (frame labels only)", "says (narration only)"):
-        texts = [(v["narration"] + " " if kind != "shows (frame labels only)" else "") +
-                 (f"Seen: {shown_labels(v['labels'])}." if kind != "says (narration only)" else "") for v in vids]
+    kinds = {   # figure name: (what the video says, whether what it shows is added)
+        "says (Whisper-base transcript) and shows": ("heard", True),
+        "shows (frame labels only)": (None, True),
+        "says (Whisper-base transcript only)": ("heard", False),
+        "says (narration script: the maker's own text, NOT independent) and shows": ("narration", True),
+    }
+    for kind, (says, shows) in kinds.items():
+        texts = [" ".join(filter(None, [v[says] if says else "", f"Seen: {shown_labels(v['labels'])}." if shows else ""]))
+                 for v in vids]
         P = tj.passage(texts)
         S = P @ Q.T                                     # videos x requests
         own = np.array([S[i, i] for i in range(len(vids))])
@@ -375,12 +394,21 @@ def created(settings, app, judge, n_requests: int, frames: int, quality_frames: 
         top1 = np.array([float(np.argmax(S[i]) == i) for i in range(len(vids))])
         rank = np.array([percentile(S[i], i) for i in range(len(vids))])
         txt = J.JUDGES["text"].split(":")[0]
+        note = "; ".join(filter(None, [SAYS.get(says), SHOWS if shows else ""]))
         rel[f"relevance: request vs what the video {kind}"] = figure(
-            own, txt, {"same video vs the other requests": others}, note=SAYS_SHOWS, requests_in_pool=len(REQUESTS))
+            own, txt, {"same video vs the other requests": others}, note=note, requests_in_pool=len(REQUESTS))
         rel[f"request ranked first among {len(REQUESTS)} ({kind})"] = figure(
             top1, txt, {"chance": {"value": 1 / len(REQUESTS)}}, paired=False)
-        if kind == "says and shows":
+        if kind == "says (Whisper-base transcript) and shows":
             rel["request's percentile among the pool (says and shows)"] = figure(rank, txt, {"chance": {"value": 0.5}}, paired=False)
+    # is the narration intelligible? the judge's transcript against the script the creator meant to say
+    nv = len(vids)
+    heard = [J.wer(v["narration"], v["heard"]) if v["heard_language"] else float("nan") for v in vids]
+    other = [J.wer(vids[(i + 1) % nv]["narration"], v["heard"]) if v["heard_language"] else float("nan") for i, v in enumerate(vids)]
+    rel["narration heard: word error rate of the Whisper-base transcript vs the script (lower is better)"] = figure(
+        heard, J.JUDGES["speech"].split(":")[0], {"the transcript vs the next video's script": other},
+        note="lower-cased words without punctuation; digits vs spelt-out numbers count as errors; videos without an "
+             "audio track left out; the baseline is what an unrelated script scores", languages=[v["heard_language"] for v in vids])
     return rel, vids, refused
 
 
@@ -451,6 +479,8 @@ def run(settings, quick: bool = False, log=print, n_requests: int | None = None,
         out["quality"] = {
             "BRISQUE per created video (lower is better)": figure([v["brisque"] for v in vids], q,
                                                                   {"corpus videos": [c["brisque"] for c in corpus]}, paired=False),
+            "PIQE per created video (lower is better)": figure([v["piqe"] for v in vids], J.JUDGES["piqe"].split(":")[0],
+                                                               {"corpus videos": [c["piqe"] for c in corpus]}, paired=False),
             "flicker per created video": figure([v["flicker"] for v in vids], "median mean |frame difference|, 0-255, 8 fps",
                                                 {"corpus videos": [c["flicker"] for c in corpus]}, paired=False),
             "motion per created video": figure([v["motion"] for v in vids], "Farneback flow, frame widths per second",
@@ -460,6 +490,7 @@ def run(settings, quick: bool = False, log=print, n_requests: int | None = None,
         secs["quality_and_distance"] = round(time.perf_counter() - t0, 1)
         out["meta"]["created_seconds_each"] = [round(v["seconds"], 1) for v in vids]
         out["meta"]["created_requests"] = [v["request"] for v in vids]
+        out["meta"]["created_heard_by_whisper_base"] = [v["heard"] for v in vids]
         out["meta"]["refused_by_the_creator"] = refused
     secs["total"] = round(time.perf_counter() - t_all, 1)
     return plain(out)

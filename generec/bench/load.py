@@ -165,7 +165,7 @@ def table(r: dict) -> str:
     f = lambda x, unit=" s": "—" if x is None else f"{x:.1f}{unit}"  # noqa: E731
     spread = lambda d: f"p50 {f(d['p50'])}  p95 {f(d['p95'])}  max {f(d['max'])}"  # noqa: E731
     lines = [f"setup       {r.get('setup', 'in-process')}",
-             f"setting     {r['sessions']} sessions × {r['turns_per_session']} turns, llm={r['llm']}, threads={r['threads']}, "
+             f"setting     {r['sessions']} sessions × {r['turns_per_session']} turns, llm={r['llm']}, threads={r['threads']}, slots={r.get('llm_slots', 1)}, "
              f"max_waiting={r['max_waiting']}, cores={r['cores']}, load(1m) {r['load_before']:.1f} → {r['load_after']:.1f}",
              f"app ready   {f(r['ready_s'])}; first turn (warm-up, not counted) {f(r['warm_turn_s'])}",
              f"sign-in     {r['signed_in']}/{r['sessions']} sessions, {spread(r['sign_in_s'])}",
@@ -179,12 +179,13 @@ def table(r: dict) -> str:
                      + [f"  server log: {e[:160]}" for e in r["server_log_first"]])
 
 
-SETUPS = ("in-process", "llm-server")
+SETUPS = ("in-process", "two-slots", "llm-server")
 
 
 def run_setup(setup: str, args, settings: Settings, src: Path, log) -> dict:
-    """One setup on its own private copy of the data dir: `in-process` (the app's own llama.cpp)
-    or `llm-server` (the bundled model behind `python -m generec llm-server`, reached through the
+    """One setup on its own private copy of the data dir: `in-process` (the app's own llama.cpp),
+    `two-slots` (the same with `GENEREC_LLM_SLOTS=2`: two copies of the model answer at once) or
+    `llm-server` (the bundled model behind `python -m generec llm-server`, reached through the
     `openai:` backend; the server's evaluated prompts are warmed by the warm-up turn)."""
     n = max(1, args.sessions)
     llm, waiting = args.llm or settings.llm, args.max_waiting or settings.max_waiting
@@ -202,7 +203,9 @@ def run_setup(setup: str, args, settings: Settings, src: Path, log) -> dict:
         with open_store(Settings(data_dir=data).db_url) as store:
             for i in range(n + 1):   # load00 takes the warm-up turn
                 Accounts(store).add(*account(i))
-        env = {"GENEREC_AUTH": "accounts", "GENEREC_LLM": llm, "GENEREC_MAX_WAITING": str(waiting)}
+        env = {"GENEREC_AUTH": "accounts", "GENEREC_LLM": llm, "GENEREC_MAX_WAITING": str(waiting),
+               "GENEREC_LLM_SLOTS": "2" if setup == "two-slots" else str(settings.llm_slots)}
+        report["llm_slots"] = int(env["GENEREC_LLM_SLOTS"])
         if setup == "llm-server":
             from ..app.llm_warm import warm
             from ..llm import server as llmserver

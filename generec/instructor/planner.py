@@ -70,7 +70,7 @@ class Planner:
         plain = plain_plan(text, shown, upload, self.known) if self.fast else None
         if plain is not None:
             return Plan(plain, PLAIN)
-        if self.fast == "busy" and self._inflight > 0 and (plain := plain_plan(text, shown, upload, self.known, long_words_ok=True)) is not None:
+        if self.fast == "busy" and self._inflight >= len(getattr(self.llm, "slots", [self.llm])) and (plain := plain_plan(text, shown, upload, self.known, long_words_ok=True)) is not None:
             return Plan(plain, BUSY)
         with self._count:
             self._inflight += 1

