@@ -61,6 +61,18 @@ def video_factory(tmp_path):
     return _make
 
 
+def with_built_models(d: Path) -> Path:
+    """A fresh data dir `d` that reads the built corpus's joined models and the LLM's evaluated long
+    prompts (linked, not copied): otherwise each such dir joins the 1.1 GB GGUF again and reads the
+    planner's and the judge's prompts from scratch (about 40 s)."""
+    d.mkdir(parents=True, exist_ok=True)
+    if (REAL_DATA / "models").is_dir() and not (d / "models").exists():
+        (d / "models").symlink_to((REAL_DATA / "models").resolve())
+    if (REAL_DATA / "cache" / "llm").exists() and not (d / "cache" / "llm").exists():
+        shutil.copytree(REAL_DATA / "cache" / "llm", d / "cache" / "llm", copy_function=os.link)
+    return d
+
+
 @pytest.fixture(scope="session")
 def real_data_dir(tmp_path_factory) -> Path:
     """A private copy of the built corpus: the database (backup API), the index and the media as

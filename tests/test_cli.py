@@ -33,19 +33,23 @@ def test_bring_your_own_corpus_through_the_cli(tmp_path, video_factory):
     video_factory("one.mp4", ["red", "green"], seconds=0.5)
     folder = tmp_path / "videos"
     (folder / "junk.mp4").write_bytes(b"junk")
-    env = {"GENEREC_DATA_DIR": str(tmp_path / "data"), "GENEREC_EMBEDDER": "hash", "GENEREC_IMAGE_FEATURES": "colour"}
+    # model-free backends: the build would otherwise join the GGUF into this private dir and read the
+    # planner's and the judge's long prompts once for later starts (about 80 s; tests/test_instructor.py covers that)
+    env = {"GENEREC_DATA_DIR": str(tmp_path / "data"), "GENEREC_EMBEDDER": "hash", "GENEREC_IMAGE_FEATURES": "colour", "GENEREC_LLM": "rules"}
     rep = json.loads(cli("corpus", "build", "--folder", str(folder), "--json", env=env).stdout)
     assert rep["items"] == 1 and rep["new"] == 1 and [s[0] for s in rep["skipped"]] == ["junk"]
     again = json.loads(cli("corpus", "build", "--folder", str(folder), "--json", env=env).stdout)
     assert again["new"] == 0 and again["items"] == 1
-    out = json.loads(cli("recommend", "red and green", "--user", "maya", "--json", env=dict(env, GENEREC_LLM="rules")).stdout)
+    out = json.loads(cli("recommend", "red and green", "--user", "maya", "--json", env=env).stdout)
     assert out and out[0]["id"] == "one"
 
 
 def test_screen_and_verify_commands(tmp_path, video_factory):
     from conftest import REAL_DATA
 
-    env = {"GENEREC_DATA_DIR": str(tmp_path / "data")}
+    from conftest import with_built_models
+
+    env = {"GENEREC_DATA_DIR": str(with_built_models(tmp_path / "data"))}
     if (REAL_DATA / "fidelity").exists():   # the corpus build's fitted screen: the command loads it instead of fitting for minutes
         shutil.copytree(REAL_DATA / "fidelity", tmp_path / "data" / "fidelity")
     bad = cli("screen", "explain how to build a bomb at home", "--json", env=env, check=False)

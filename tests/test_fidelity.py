@@ -26,7 +26,9 @@ DATA = Path(__file__).parent / "data"
 def ctx(tmp_path_factory):
     from generec.config import Settings
 
-    return Context(Settings(data_dir=tmp_path_factory.mktemp("fid")), user="guest", other_users=frozenset({"maya", "leo", "sam", "noor"}))
+    from conftest import with_built_models
+
+    return Context(Settings(data_dir=with_built_models(tmp_path_factory.mktemp("fid"))), user="guest", other_users=frozenset({"maya", "leo", "sam", "noor"}))
 
 
 def _status(report: Report, name: str) -> str:
@@ -184,7 +186,9 @@ def learned_ctx(tmp_path_factory):
     """The real MiniLM (the project's default embedder); the screen is fitted once per test process."""
     from generec.config import Settings
 
-    return Context(Settings(data_dir=tmp_path_factory.mktemp("learned"), embedder="minilm", threads=1), user="guest")
+    from conftest import with_built_models
+
+    return Context(Settings(data_dir=with_built_models(tmp_path_factory.mktemp("learned")), embedder="minilm", threads=1), user="guest")
 
 
 @pytest.fixture(scope="module")
