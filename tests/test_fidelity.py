@@ -348,6 +348,30 @@ def test_the_apps_own_wording_is_not_a_fact_claim(ctx):
     assert res.status == "fail" and "1987" in res.reason
 
 
+def test_a_title_cased_common_noun_is_no_fact_but_a_made_up_place_is(ctx):
+    """Seen in `bench items`: a created video titled "Birds in the Forest" was refused because spaCy
+    read the title-cased "Forest" as a place, although its narration says "the forest"."""
+    from dataclasses import replace
+
+    from generec.creator.checks import keep_supported_facts
+    from generec.creator.storyboard import Scene, Storyboard
+    from generec.fidelity.authenticity import check
+
+    srcs = [Item(id="doe", title="doe", visibility="public"), Item(id="eagle", title="eagle", visibility="public")]
+    says = "The sun sets over the forest, casting a warm glow. A peaceful moment, watching the birds fly away."
+    made = Item(id="m1", title="Birds in the Forest", description=says, origin="ai_created", provenance={})
+    fctx = replace(ctx, request="birds and animals in nature")
+    assert check(made, {"scenes": [{"narration": says}]}, srcs, fctx).status == "pass"
+    paris = Item(id="m2", title="Birds in Paris", description=says, origin="ai_created", provenance={})
+    res = check(paris, {"scenes": [{"narration": says}]}, srcs, fctx)
+    assert res.status == "fail" and "Paris" in res.reason   # a place the item never writes in lower case still needs a source
+    # the creator gives such a title up for the request's words before the check sees it, and keeps a supported one
+    sb = Storyboard("Birds in Paris", [Scene(says, "birds", "")])
+    assert keep_supported_facts(sb, srcs, fctx) == ["Birds in Paris"] and sb.title == "Birds and animals in nature"
+    sb = Storyboard("Birds in the Forest", [Scene(says, "birds", "")])
+    assert keep_supported_facts(sb, srcs, fctx) == [] and sb.title == "Birds in the Forest"
+
+
 def test_the_report_names_the_layer_that_decided(ctx, hash_ctx):
     from generec.bench.fidelity import decided_by
 

@@ -61,11 +61,20 @@ def voice_source(voice) -> list[Item]:
 
 
 def keep_supported_facts(sb, srcs: list[Item], fctx: Context) -> list[str]:
-    """Rewrite the storyboard's narration in place; returns the dropped sentences."""
-    from ..fidelity.authenticity import evidence_text, fix_narration
+    """Rewrite the storyboard's title and narration in place; returns what was dropped. A title that
+    states a fact no source or the request supports ("… in Paris") gives way to the request's words."""
+    from ..fidelity.authenticity import common_cased, evidence_text, fix_narration, lower_words, unsupported
 
-    evidence = evidence_text(srcs, fctx.request) + " " + sb.title
+    evidence = evidence_text(srcs, fctx.request)
     dropped: list[str] = []
+    try:
+        said = lower_words([scene.narration for scene in sb.scenes])
+        if sb.title and fctx.request.strip() and unsupported(common_cased(sb.title, said), evidence, fctx):
+            dropped.append(sb.title)
+            sb.title = fctx.request.strip()[:1].upper() + fctx.request.strip()[1:60]
+    except Unavailable:
+        return dropped
+    evidence += " " + sb.title
     for scene in sb.scenes:
         try:
             kept, gone = fix_narration(scene.narration, evidence, fctx)

@@ -116,6 +116,17 @@ def own_wording_removed(text: str) -> str:
     return _OWN_WORDING.sub(" ", text)
 
 
+def common_cased(text: str, lower: set[str]) -> str:
+    """`text` with each capitalised word that the item writes in lower case elsewhere (`lower`) put in
+    lower case: a title's "Birds in the Forest" names no place when the narration says "the forest",
+    and spaCy reads a title-cased common noun as a named entity."""
+    return re.sub(r"\b[A-Z][a-z]+\b", lambda m: m.group(0).lower() if m.group(0).lower() in lower else m.group(0), text)
+
+
+def lower_words(texts: list[str]) -> set[str]:
+    return {w for t in texts if t for w in re.findall(r"\b[a-z]{2,}\b", t)}
+
+
 def claims_real_footage(texts: list[str]) -> list[str]:
     return [m.group(0) for t in texts for m in [REAL_FOOTAGE.search(t)] if m]
 
@@ -131,6 +142,8 @@ def check(item: Item, script, sources: list[Item], ctx: Context):
     # speech heard in the source (a clip quotes it) is the source's own word
     evidence = " ".join([evidence_text(sources, ctx.request), str(item.provenance.get("heard") or "")])
     own = [own_wording_removed(t) for t in texts[:2]] + texts[2:]   # title and description are the app's wording
+    lower = lower_words(own)
+    own = [common_cased(t, lower) for t in own if t]
     try:
         bad = [c for t in own if t and t.strip() for c in unsupported(t, evidence, ctx)]
     except Unavailable as exc:
