@@ -110,8 +110,18 @@ def test_template_storyboards_pass_their_own_checks(topic, seconds):
     assert problems(sb, g["scenes"]) == [] and sb.source == "template"
 
 
+@pytest.mark.parametrize("text,seconds,topic", [
+    ("make a birthday video for my mom, about a minute long", 60, "birthday video for my mom"),   # seen titled "… About A"
+    ("half a minute of snow falling", 30, "snow falling"), ("make me a video about rain, roughly 20 seconds long", 20, "rain"),
+    ("a 12s clip of jellyfish", 12, "jellyfish"), ("a video about a sunset", 10, "sunset")])
+def test_a_length_in_words_is_read_and_left_out_of_the_topic(text, seconds, topic):
+    g = read_request(text)
+    assert g["duration_s"] == seconds and g["topic"] == topic
+
+
 @pytest.mark.parametrize("text,match", [("", "empty"), ("   ", "empty"), ("make a video", "What should the video be about"),
-                                        ("a 2 hour movie about space", "5 to 60 seconds"), ("a video of my face", "can't put you")])
+                                        ("a 2 hour movie about space", "5 to 60 seconds"),
+                                        ("a two minute video of waves", "you asked for two minute"), ("a video of my face", "can't put you")])
 def test_impossible_or_empty_requests_get_a_clear_answer(settings, text, match):
     with pytest.raises(CreateError, match=match) as err:
         create(text, {}, None, CreatorContext(settings=settings, voice="none"))

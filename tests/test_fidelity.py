@@ -400,3 +400,18 @@ def test_a_public_sources_own_words_are_not_read_as_abuse(ctx):
     assert abusive.status == "fail" and "filthy" in abusive.reason
     private = Item(id="mine", title="1906 French Grand Prix", tags=["black and white"], visibility="private", owner="ann")
     assert _language(texts, ctx, [private]).status == "fail"
+
+
+def test_the_requests_own_words_are_not_read_as_abuse(ctx):
+    """Seen in `bench checks --creations`: "make a birthday video for my mom" was refused, because the
+    profanity model scores the on-screen word "Mom" alone 0.73. Words of the screened request are not
+    the result's own; an insult the result adds still fails."""
+    from dataclasses import replace
+
+    from generec.fidelity.result import _language
+
+    lines = ["Happy Birthday, Mom!", "Mom", "Mom's face", "To the best mom in the world."]
+    assert _language(lines, ctx).status == "fail"                          # as before: no request to vouch for "mom"
+    asked = replace(ctx, request="Make a birthday video for my mom, about a minute long")
+    assert _language(lines, asked).status == "pass"
+    assert _language(lines + ["shut up you filthy pig"], asked).status == "fail"

@@ -60,9 +60,10 @@ def voice_source(voice) -> list[Item]:
     return [Item(f"voice:{name}", "narration voice", licence=lic, attribution=credit)]
 
 
-def keep_supported_facts(sb, srcs: list[Item], fctx: Context) -> list[str]:
+def keep_supported_facts(sb, srcs: list[Item], fctx: Context, topic: str = "") -> list[str]:
     """Rewrite the storyboard's title and narration in place; returns what was dropped. A title that
-    states a fact no source or the request supports ("… in Paris") gives way to the request's words."""
+    states a fact no source or the request supports ("… in Paris") gives way to the request's topic
+    (`topic`, else the request itself), whose words are evidence."""
     from ..fidelity.authenticity import common_cased, evidence_text, fix_narration, lower_words, unsupported
 
     evidence = evidence_text(srcs, fctx.request)
@@ -71,7 +72,8 @@ def keep_supported_facts(sb, srcs: list[Item], fctx: Context) -> list[str]:
         said = lower_words([scene.narration for scene in sb.scenes])
         if sb.title and fctx.request.strip() and unsupported(common_cased(sb.title, said), evidence, fctx):
             dropped.append(sb.title)
-            sb.title = fctx.request.strip()[:1].upper() + fctx.request.strip()[1:60]
+            plain = (topic or fctx.request).strip()
+            sb.title = plain[:1].upper() + plain[1:60]
     except Unavailable:
         return dropped
     evidence += " " + sb.title

@@ -117,7 +117,7 @@ def _create(text, guidance, user, ctx: CreatorContext, run: _Run, item_id: str, 
     work.mkdir(parents=True, exist_ok=True)
     visuals = run.stage("visuals", stages.choose_visuals, ctx, sb, g, taste, run.cancel)
     srcs = checks.sources(visuals, checks.store_of(ctx)) if fctx else []
-    dropped = checks.keep_supported_facts(sb, srcs, fctx) if fctx else []
+    dropped = checks.keep_supported_facts(sb, srcs, fctx, g.get("topic", "")) if fctx else []
     speech, voice = run.stage("narration", stages.narrate, ctx, sb, g, run.cancel)
     media_dir = ctx.settings.data_dir / "media" / "created"
     media_dir.mkdir(parents=True, exist_ok=True)

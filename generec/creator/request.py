@@ -18,7 +18,12 @@ _MOOD_WORDS = {"relaxing": "calm", "peaceful": "calm", "chill": "calm", "happy":
                "exciting": "energetic", "scary": "mysterious", "spooky": "mysterious", "melancholic": "sad", "cute": "playful"}
 _STOP = set("a an the of in on at to for with and or about some my me i you it this that video clip reel short please "
             "make create generate produce show want would like can could do give us something few one".split())
-_DURATION = re.compile(r"\b(\d+(?:\.\d+)?)\s*(-\s*)?(s|sec|secs|second|seconds|min|mins|minute|minutes|h|hr|hrs|hour|hours)\b", re.I)
+# "12 s", "30-second", "about a minute long", "half a minute": the hedge and "long" go with it, out of the topic
+_NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30,
+                 "half a": 0.5, "half an": 0.5}
+_DURATION = re.compile(r"\b(?:(?:about|around|roughly|approximately|under|up to|at most)\s+)?"
+                       r"(\d+(?:\.\d+)?|half an?|an?|one|two|three|five|ten|fifteen|twenty|thirty)\s*(-\s*)?"
+                       r"(s|sec|secs|second|seconds|min|mins|minute|minutes|h|hr|hrs|hour|hours)\b(?:\s+long)?", re.I)
 _NO_NARRATION = re.compile(r"\b(no|without)\s+(narration|voice ?over|voice|narrator|speech|talking)\b|\b(silent|mute|muted)\b", re.I)
 _NO_SUBTITLES = re.compile(r"\b(no|without)\s+(subtitles?|captions?)\b", re.I)
 _LEAD = re.compile(r"^\s*(please\s+)?((can|could|would) you\s+)?(make|create|generate|produce|render|do|give me|show me|i want|i'd like)?\s*"
@@ -36,7 +41,8 @@ def _duration(text: str) -> float | None:
     m = _DURATION.search(text)
     if not m:
         return None
-    value, unit = float(m[1]), m[3].lower()
+    n = m[1].lower()
+    value, unit = float(_NUMBER_WORDS[n]) if n in _NUMBER_WORDS else float(n), m[3].lower()
     if unit.startswith("h"):
         return value * 3600
     if unit.startswith("m"):

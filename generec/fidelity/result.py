@@ -9,6 +9,7 @@ checks that apply to a picture. A result with any `fail` is discarded by the cal
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..media import MediaError
@@ -97,19 +98,25 @@ def _item_texts(item: Item, script) -> list[str]:
     return [t for t in [item.title, item.description, *item.tags] + authenticity.script_texts(script) if t]
 
 
-def _added_words(texts: list[str], sources: list[Item]) -> list[str]:
-    """The lines a result adds to its sources. A public corpus source's own title, description and
-    tags were admitted with the corpus and are shown beside it anyway; a derived title that starts
-    with the source's title ("1906 French Grand Prix (vintage)") adds only what follows."""
+def _added_words(texts: list[str], sources: list[Item], request: str = "") -> list[str]:
+    """The lines a result adds to its sources and to the request. A public corpus source's own title,
+    description and tags were admitted with the corpus and are shown beside it anyway; a derived
+    title that starts with the source's title ("1906 French Grand Prix (vintage)") adds only what
+    follows. The request's words passed the request screen: a line loses them ("Mom" on screen in
+    "a birthday video for my mom" adds nothing; the classifier reads the lone word "mom" as abuse)."""
     public = [s for s in sources if s.from_corpus]
     known = {t for s in public for t in (s.title, s.description, *s.tags) if t}
+    asked = {re.sub(r"['’]s$", "", w.lower()) for w in re.findall(r"[A-Za-z'’]+", request)}
     out = []
     for t in texts:
         if t in known:
             continue
         head = next((s.title for s in public if s.title and t.startswith(s.title)), "")
         rest = t[len(head):].strip(" —-:()")
-        if rest:
+        if asked:
+            rest = re.sub(r"[A-Za-z'’]+", lambda m: "" if re.sub(r"['’]s$", "", m.group(0).lower()) in asked else m.group(0), rest)
+            rest = " ".join(rest.split())
+        if re.search(r"[A-Za-z]", rest):
             out.append(rest)
     return out
 
@@ -123,7 +130,7 @@ def _language(texts: list[str], ctx: Context, sources: list[Item] = ()) -> Check
         return CheckResult.failed("script_safety", f"the script contains {hits[0][0]} ({hits[0][1]!r})")
     from .backends import profanity_probs
 
-    texts = _added_words(texts, list(sources))
+    texts = _added_words(texts, list(sources), ctx.request)
     try:
         probs = profanity_probs(texts, ctx) if texts else []
     except Unavailable as exc:
