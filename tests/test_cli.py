@@ -45,9 +45,7 @@ def test_bring_your_own_corpus_through_the_cli(tmp_path, video_factory):
 
 
 def test_screen_and_verify_commands(tmp_path, video_factory):
-    from conftest import REAL_DATA
-
-    from conftest import with_built_models
+    from conftest import REAL_DATA, with_built_models
 
     env = {"GENEREC_DATA_DIR": str(with_built_models(tmp_path / "data"))}
     if (REAL_DATA / "fidelity").exists():   # the corpus build's fitted screen: the command loads it instead of fitting for minutes

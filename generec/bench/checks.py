@@ -58,8 +58,8 @@ def made_by(app, settings: Settings, request: str):
 
 def sweep(settings: Settings, items: int | None, ops: list[str], style: str = "vintage", log=print, creations: int = 0) -> dict:
     from ..app import GeneRec
-    from ..creator.pipeline import CreateError
     from ..app.tools import edit_item
+    from ..creator.pipeline import CreateError
     from ..instructor.tools import Deps
     from ..types import User
 

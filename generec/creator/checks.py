@@ -64,12 +64,12 @@ def keep_supported_facts(sb, srcs: list[Item], fctx: Context, topic: str = "") -
     """Rewrite the storyboard's title and narration in place; returns what was dropped. A title that
     states a fact no source or the request supports ("… in Paris") gives way to the request's topic
     (`topic`, else the request itself), whose words are evidence."""
-    from ..fidelity.authenticity import common_cased, evidence_text, fix_narration, lower_words, unsupported
+    from ..fidelity.authenticity import common_cased, evidence_text, fix_narration, unsupported
 
     evidence = evidence_text(srcs, fctx.request)
     dropped: list[str] = []
     try:
-        said = lower_words([scene.narration for scene in sb.scenes])
+        said = [scene.narration for scene in sb.scenes]
         if sb.title and fctx.request.strip() and unsupported(common_cased(sb.title, said), evidence, fctx):
             dropped.append(sb.title)
             plain = (topic or fctx.request).strip()

@@ -116,15 +116,26 @@ def own_wording_removed(text: str) -> str:
     return _OWN_WORDING.sub(" ", text)
 
 
-def common_cased(text: str, lower: set[str]) -> str:
-    """`text` with each capitalised word that the item writes in lower case elsewhere (`lower`) put in
-    lower case: a title's "Birds in the Forest" names no place when the narration says "the forest",
-    and spaCy reads a title-cased common noun as a named entity."""
-    return re.sub(r"\b[A-Z][a-z]+\b", lambda m: m.group(0).lower() if m.group(0).lower() in lower else m.group(0), text)
+def common_cased(text: str, others: list[str]) -> str:
+    """`text` with the capitals that name nothing put in lower case, before spaCy looks for facts:
+    a word the item writes in lower case elsewhere (`others`: "the forest" under the title "Birds in
+    the Forest"), and in a title-cased text every word but the first and those `others` capitalise
+    mid-sentence. spaCy's small model reads title-cased common words as names ("Calm Cat Chase" a
+    PERSON, "The Rainy Night" a LAW); in sentence case it still finds "paris", "tokyo" or "1969"."""
+    others = [t for t in others if t and t != text]
+    lower = {w for t in others for w in re.findall(r"\b[a-z]{2,}\b", t)}
+    proper = {w for t in others for sent in re.split(r"(?<=[.!?])\s+", t) for w in re.findall(r"\b[A-Z][a-z]+\b", sent)[1:]
+              if not sent.startswith(w)}
+    long = [w for w in re.findall(r"[A-Za-z][A-Za-z']*", text) if len(w) >= 4]
+    caps = [w for w in long if w[0].isupper()]
+    titled = len(caps) >= 2 and len(caps) >= 0.6 * len(long)
 
-
-def lower_words(texts: list[str]) -> set[str]:
-    return {w for t in texts if t for w in re.findall(r"\b[a-z]{2,}\b", t)}
+    def fix(m):
+        w = m.group(0)
+        if m.start() == 0 or w in proper:
+            return w
+        return w.lower() if titled or w.lower() in lower else w
+    return re.sub(r"\b[A-Z][a-z]+\b", fix, text)
 
 
 def claims_real_footage(texts: list[str]) -> list[str]:
@@ -142,8 +153,7 @@ def check(item: Item, script, sources: list[Item], ctx: Context):
     # speech heard in the source (a clip quotes it) is the source's own word
     evidence = " ".join([evidence_text(sources, ctx.request), str(item.provenance.get("heard") or "")])
     own = [own_wording_removed(t) for t in texts[:2]] + texts[2:]   # title and description are the app's wording
-    lower = lower_words(own)
-    own = [common_cased(t, lower) for t in own if t]
+    own = [common_cased(t, own) for t in own if t]
     try:
         bad = [c for t in own if t and t.strip() for c in unsupported(t, evidence, ctx)]
     except Unavailable as exc:
