@@ -318,6 +318,18 @@ def test_shot_clip_plays_the_cut_slows_a_short_one_and_holds_at_the_end(video_fa
         c.close()
 
 
+def test_a_scene_whose_every_sentence_is_unsupported_still_renders(settings):
+    """Seen in `bench checks --creations`: a render failed with "max() arg is an empty sequence" once the
+    authenticity rewrite had emptied a scene. The scene keeps its picture and says nothing."""
+    import copy
+
+    draft = copy.deepcopy(GOOD)
+    draft["scenes"][1]["narration"] = "In 1987 the Tokyo city council counted 4,000 neon signs."
+    res = create("a calm video about rainy nights in the city", {}, "ann", CreatorContext(settings=settings, voice="none", llm=FakeLLM().enqueue(draft)))
+    assert res.item.provenance["authenticity_dropped"] == [draft["scenes"][1]["narration"]]
+    assert res.storyboard.scenes[1].narration == "" and probe(res.media_path).duration_s > 5
+
+
 def test_subtitles_wrap_inside_margins_and_keep_descenders():
     from generec.creator import text as T
 

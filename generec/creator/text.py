@@ -69,6 +69,8 @@ class Overlay:
 
 def _block(lines: list[str], fnt, fill, stroke: int = 0, box: tuple | None = None, pad: int = 14, spacing: int = 6,
            align_width: int | None = None) -> Image.Image:
+    if not lines:   # nothing to say (a scene whose every sentence was dropped as unsupported): nothing drawn
+        return Image.new("RGBA", (1, 1), (0, 0, 0, 0))
     ascent, descent = fnt.getmetrics()
     line_h = ascent + descent + stroke * 2
     text_w = max(int(fnt.getlength(line)) for line in lines) + stroke * 2
