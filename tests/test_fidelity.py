@@ -332,6 +332,20 @@ def test_names_a_public_source_states_stay_and_strangers_go(ctx):
     assert "Whitcombe" not in item.title and "<PERSON>" in item.title
 
 
+def test_a_title_cased_title_is_no_persons_name_but_a_name_in_it_still_goes(ctx):
+    """Seen in `bench checks --creations`: the creator's title "Sketch Tour of a Laboratory" was stored as
+    "<PERSON> of a Laboratory" (Presidio reads title-cased words as a name)."""
+    from generec.fidelity.gate import redact_item
+
+    for title, says in (("Sketch Tour of a Laboratory", "A pencil sketch of a laboratory."), ("Calm Cat Chase", "A cat chases a red dot.")):
+        item = Item(id="m", title=title, description=says, origin="ai_created", provenance={})
+        redact_item(item, ctx, [])
+        assert item.title == title
+    item = Item(id="m", title="Dana Whitcombe Waves in the Snow", description="Snow falls on the hills.", origin="ai_created", provenance={})
+    redact_item(item, ctx, [])
+    assert "Dana" not in item.title and "Whitcombe" not in item.title and item.title.startswith("<PERSON>")
+
+
 def test_the_apps_own_wording_is_not_a_fact_claim(ctx):
     from generec.fidelity.authenticity import check
 

@@ -40,7 +40,7 @@ def redact_item(item: Item, ctx: Context, sources: list[Item] = ()) -> None:
     from .privacy import redact
 
     public = " ".join(f"{s.title} {s.description} {' '.join(s.tags)} {s.attribution}" for s in sources if s.visibility == "public")
-    item.title = redact(item.title, ctx, public=public)
+    item.title = redact(item.title, ctx, public=public, others=[item.description])
     item.description = redact(item.description, ctx, public=public)
     item.tags = [redact(t, ctx, names=False) for t in item.tags]
     if isinstance(item.provenance.get("request"), str):

@@ -111,16 +111,23 @@ def public_name(span: str, public: str) -> bool:
     return any(re.sub(r"['’]s$", "", w).lower() in known for w in caps)
 
 
-def redact(text: str, ctx: Context | None = None, names: bool = True, public: str = "") -> str:
+def redact(text: str, ctx: Context | None = None, names: bool = True, public: str = "", others: list[str] | None = None) -> str:
     """`text` with contact identifiers (and person names when NER runs and `names`) replaced by
     <EMAIL>, <PHONE>, ... Use it on everything a generated item stores: title, description,
     tags, the request copied into provenance. Without `ctx`, regexes only (no names). Names that
-    `public` (the public sources' own metadata) states are not personal data and stay."""
-    found, _ = find_pii(text, ctx, names)
+    `public` (the public sources' own metadata) states are not personal data and stay. With
+    `others` (the item's other texts), names are looked for in `text` as `authenticity.common_cased`
+    writes it: a title-cased "Calm Cat Chase" or "Sketch Tour of a Laboratory" is no person's name."""
+    from .authenticity import common_cased
+
+    found, _ = find_pii(common_cased(text, others) if others is not None else text, ctx, names)   # same length: spans carry over
     for f in sorted((f for f in found if f.kind in PII), key=lambda f: f.start, reverse=True):
-        if f.kind == "PERSON" and public and public_name(f.text, public):
+        end = f.end
+        if f.kind == "PERSON" and others is not None:   # "Neil" found in "Neil armstrong": the name runs on in the capitals
+            end += len(re.match(r"(?:\s+[A-Z][\w'’-]*)*", text[end:]).group(0))
+        if f.kind == "PERSON" and public and public_name(text[f.start:end], public):
             continue
-        text = text[:f.start] + f"<{f.kind}>" + text[f.end:]
+        text = text[:f.start] + f"<{f.kind}>" + text[end:]
     return text
 
 
