@@ -337,7 +337,8 @@ def test_a_title_cased_title_is_no_persons_name_but_a_name_in_it_still_goes(ctx)
     "<PERSON> of a Laboratory" (Presidio reads title-cased words as a name)."""
     from generec.fidelity.gate import redact_item
 
-    for title, says in (("Sketch Tour of a Laboratory", "A pencil sketch of a laboratory."), ("Calm Cat Chase", "A cat chases a red dot.")):
+    for title, says in (("Sketch Tour of a Laboratory", "A pencil sketch of a laboratory."), ("Calm Cat Chase", "A cat chases a red dot."),
+                        ("Mom's Birthday: A Calm and Joyful Moment", "Candles glow. (AI-created for: a birthday video for my mom)")):
         item = Item(id="m", title=title, description=says, origin="ai_created", provenance={})
         redact_item(item, ctx, [])
         assert item.title == title

@@ -132,9 +132,9 @@ def common_cased(text: str, others: list[str]) -> str:
 
     def fix(m):
         w = m.group(0)
-        if m.start() == 0 or w in proper:
-            return w
-        return w.lower() if titled or w.lower() in lower else w
+        if w.lower() in lower and w not in proper:   # "Mom's Birthday" under a request "for my mom"
+            return w.lower()
+        return w.lower() if titled and m.start() > 0 and w not in proper else w
     return re.sub(r"\b[A-Z][a-z]+\b", fix, text)
 
 
