@@ -71,7 +71,10 @@ class GeneRec(People, Tools, Turns):
             from ..fidelity.semantic import warm_up
 
             warm_up(context_for(self.settings))   # the learned request screen: fitted once, then loaded from the data dir
-            self.instructor.planner.plan("hello")
+            from ..fidelity import judge
+
+            judge.score("hello", context_for(self.settings))   # the policy judge's prompt, read at the corpus build: loaded now
+            self.instructor.planner.plan("hello")   # last: the planner's prompt stays loaded for the first turn
             from PIL import Image
 
             from ..fidelity.backends import nsfw_scores

@@ -1,7 +1,8 @@
 """`python -m generec bench app`: how fast the chat app starts, answers, and how much memory it holds.
 
 Measured on a private copy of the data dir (database copied with SQLite's backup API, index and
-media copied, model cache linked), so nothing is written to the real one:
+media copied, model cache linked, the corpus build's caches and fitted models copied unless
+`--cold`), so nothing is written to the real one:
 
 - start: `python app.py` as a subprocess on a free loopback port, until `/` answers HTTP 200;
   then the first chat turn through gradio_client (it waits for the LLM warm-up);
@@ -69,6 +70,31 @@ def copy_data_dir(src: Path, dst: Path) -> Path:
     if (src / "models").exists():
         (dst / "models").symlink_to((src / "models").resolve())
     return dst
+
+
+DERIVED = ("cache", "creator", "fidelity", "recsys")   # keyed caches and fitted models the corpus build leaves
+
+
+def carry_caches(src: Path, dst: Path) -> Path:
+    """`dst` with the data dir `src`'s caches and fitted models (the learned request screen, the LLM's
+    evaluated prompts, ...) copied in: a data dir as `make demo` leaves it, so the first turn measures
+    the app and not a refit."""
+    for sub in DERIVED:
+        if (src / sub).is_dir() and not (dst / sub).exists():
+            shutil.copytree((src / sub).resolve(), dst / sub)
+    return dst
+
+
+def _parts(msgs: list, kind: str) -> list:
+    return [p for m in msgs if isinstance(m, dict) for p in (m.get("content") if isinstance(m.get("content"), list) else [])
+            if isinstance(p, dict) and p.get("type", "text") == kind]
+
+
+def shown_ids(msgs: list) -> list[str]:
+    """Item ids of the videos among msgs: a video's file is named after its item
+    (`…/generec-media/<id>.mp4`, served by the app's checked route), or a `/media/<id>` URL."""
+    refs = [str((f.get("url") or f.get("path")) if isinstance(f, dict) else f) for f in (p.get("file") for p in _parts(msgs, "file")) if f]
+    return [r.split("/media/", 1)[1].split("/")[0] if "/media/" in r else Path(r).stem for r in refs]
 
 
 # -- the app as a subprocess ---------------------------------------------------------------------
@@ -222,7 +248,7 @@ def server_side(settings: Settings, queries: list[str], log) -> dict:
 
 
 def _has_video(history) -> bool:
-    return any(p.get("component") == "video" for m in history or [] for p in m.get("content") or [])
+    return bool(shown_ids(history or []))
 
 
 def end_to_end(url: str, queries: list[str], log) -> dict:
@@ -240,12 +266,14 @@ def end_to_end(url: str, queries: list[str], log) -> dict:
                 if row["first_s"] is None and _has_video(out[0]):
                     row["first_s"] = time.perf_counter() - t0
             history, _ = job.result()
+            history = [m for m in history if isinstance(m, dict)]
+            history = history[max((n for n, m in enumerate(history) if m.get("role") == "user"), default=-1) + 1:]   # this turn's
             for m in history:
                 title = (m.get("metadata") or {}).get("title") or ""
-                parts = m.get("content") or []
-                if title.startswith("Reading your request") and parts:
-                    row["action"] = _action(parts[0].get("text", ""))
-                row["items"] += sum(1 for p in parts if p.get("component") == "video")
+                texts = [p.get("text", "") for p in _parts([m], "text")] or ([m["content"]] if isinstance(m.get("content"), str) else [])
+                if title.startswith("Reading your request") and texts:
+                    row["action"] = _action(texts[0])
+            row["items"] = len(shown_ids(history))
         except Exception as exc:  # count it, keep measuring
             errors.append((q, f"{type(exc).__name__}: {str(exc)[:120]}"))
         row["s"] = time.perf_counter() - t0
@@ -256,12 +284,12 @@ def end_to_end(url: str, queries: list[str], log) -> dict:
     return {**_stats(rows), "errors": errors}
 
 
-def first_turn(url: str) -> float:
+def first_turn(url: str, text: str = "something calm with animals") -> float:
     from gradio_client import Client
 
     c = Client(url, verbose=False)
     t0 = time.perf_counter()
-    c.predict({"text": "something calm with animals", "files": []}, [], "maya", api_name="/chat")
+    c.predict({"text": text, "files": []}, [], "maya", api_name="/chat")
     took = time.perf_counter() - t0
     c.close()
     return took
@@ -331,6 +359,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", type=Path, help="data dir to copy (default: GENEREC_DATA_DIR or ./data)")
     ap.add_argument("--skip-server", action="store_true", help="no in-process GeneRec.turn run")
     ap.add_argument("--skip-app", action="store_true", help="no subprocess app (start time, memory, gradio_client run)")
+    ap.add_argument("--first", default="something calm with animals", help="the first request after the app is ready "
+                    "(the default is a plain search the cue words plan; one with a negation or a question goes to the LLM)")
+    ap.add_argument("--cold", action="store_true", help="start without the data dir's caches and fitted models (the app fits "
+                    "and reads everything during its warm-up); default: as `make demo` leaves the data dir")
     ap.add_argument("--ready-timeout", type=float, default=300.0)
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     ap.add_argument("--verbose", action="store_true", help="print every turn as it is measured")
@@ -355,15 +387,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report["setup"] = setup_times(src)
         data = copy_data_dir(src, tmp / "data")
+        if not args.cold:
+            carry_caches(src, data)
+        report["caches"] = "none (--cold)" if args.cold else "as the corpus build left them"
         if not args.skip_app:
             proc = AppProcess(data, settings.threads)
             try:
                 ready = proc.wait_ready(args.ready_timeout)
                 log(f"app ready in {ready:.2f} s on {proc.url}")
-                ft = first_turn(proc.url)
+                ft = first_turn(proc.url, args.first)
                 report["client"] = end_to_end(proc.url, queries, log)
                 peak, how = proc.peak_mb()
-                report["start"] = {"ready_s": ready, "first_turn_s": ft, "peak_rss_mb": peak, "peak_rss_from": how}
+                report["start"] = {"ready_s": ready, "first_request": args.first, "first_turn_s": ft, "peak_rss_mb": peak, "peak_rss_from": how}
             finally:
                 proc.stop()
         if not args.skip_server:

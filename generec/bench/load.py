@@ -27,27 +27,14 @@ from collections import Counter
 from pathlib import Path
 from unittest import mock
 
-from .app import QUERIES, AppProcess, copy_data_dir, pct
+from .app import QUERIES, AppProcess, _parts, carry_caches, copy_data_dir, pct, shown_ids
 from ..config import Settings
 
-DERIVED = ("cache", "creator", "fidelity", "recsys")   # keyed caches and fitted models, copied from the source
 STARTED = {"PROCESSING", "ITERATING", "PROGRESS", "FINISHED", "CANCELLED"}   # Gradio status codes past the queue
 
 
 def account(i: int) -> tuple[str, str]:
     return f"load{i:02d}", f"load-bench-{i:02d}-pw"
-
-
-def _parts(msgs: list, kind: str) -> list:
-    return [p for m in msgs for p in (m.get("content") if isinstance(m.get("content"), list) else [])
-            if isinstance(p, dict) and p.get("type", "text") == kind]
-
-
-def shown_ids(msgs: list) -> list[str]:
-    """Item ids of the videos among msgs: a video's file is named after its item
-    (`…/generec-media/<id>.mp4`, served by the app's checked route), or a `/media/<id>` URL."""
-    refs = [str((f.get("url") or f.get("path")) if isinstance(f, dict) else f) for f in (p.get("file") for p in _parts(msgs, "file")) if f]
-    return [r.split("/media/", 1)[1].split("/")[0] if "/media/" in r else Path(r).stem for r in refs]
 
 
 def classify(msgs: list) -> tuple[str, str]:
@@ -194,10 +181,7 @@ def run_setup(setup: str, args, settings: Settings, src: Path, log) -> dict:
               "max_waiting": waiting, "plan_fast": settings.plan_fast, "cores": os.cpu_count(), "load_before": os.getloadavg()[0]}
     server = None
     try:
-        data = copy_data_dir(src, tmp / "data")
-        for sub in DERIVED:   # fitted once per data dir; a server under load has them already
-            if (src / sub).is_dir():
-                shutil.copytree((src / sub).resolve(), data / sub)
+        data = carry_caches(src, copy_data_dir(src, tmp / "data"))   # a server under load has them already
         from ..app.accounts import Accounts
         from ..store import open_store
         with open_store(Settings(data_dir=data).db_url) as store:
