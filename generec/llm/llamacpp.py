@@ -4,10 +4,11 @@ One `Llama` object per model file, settings and slot, shared by every session an
 `LlamaCppLLM` built on it, behind one lock cached beside it (the model is not thread-safe, so
 two instances must never hold two different locks over the same object). With `slots` > 1
 (`GENEREC_LLM_SLOTS`) the same file is opened that many times (the weights are memory-mapped, so
-they are shared; each slot adds its own context) and a call takes whichever slot is free: on two
-cores, two one-thread slots answer two chats at once instead of queueing them behind one model.
-Threads default to the free cores: llama.cpp with more threads than free cores collapses. The system prompt and
-examples come first in every call so llama.cpp reuses the evaluated prefix from the previous call.
+they are shared; each slot adds its own context) and a call takes whichever slot is free. On this
+project's 2-core box a second slot bought nothing (`bench load --setups in-process,two-slots`:
+decoding reads every weight per token, so two decodes share the memory bandwidth); it is for
+machines with cores and bandwidth to spare. Threads default to the free cores: llama.cpp with
+more threads than free cores collapses. The system prompt and examples come first in every call so llama.cpp reuses the evaluated prefix from the previous call.
 When two prompt families share a model (the planner and the creator's storyboard writer), each
 family's evaluated state is saved (after its first call when the prefix is long, else once it
 recurs) and restored when the other family ran
