@@ -8,11 +8,11 @@ they are shared; each slot adds its own context) and a call takes whichever slot
 project's 2-core box a second slot bought nothing (`bench load --setups in-process,two-slots`:
 decoding reads every weight per token, so two decodes share the memory bandwidth); it is for
 machines with cores and bandwidth to spare. Threads default to the free cores: llama.cpp with
-more threads than free cores collapses. The system prompt and examples come first in every call so llama.cpp reuses the evaluated prefix from the previous call.
-When two prompt families share a model (the planner and the creator's storyboard writer), each
-family's evaluated state is saved (after its first call when the prefix is long, else once it
-recurs) and restored when the other family ran
-in between, so a chat turn after a video creation doesn't re-read the planner's long prompt
+more threads than free cores collapses. The system prompt and examples come first in every call,
+so llama.cpp reuses the evaluated prefix from the previous call. When two prompt families share a
+model (the planner and the creator's storyboard writer), each family's evaluated state is saved
+(after its first call when the prefix is long, else once it recurs) and restored when the other
+family ran in between, so a chat turn after a video creation doesn't re-read the planner's long prompt
 (measured here on the 0.5B model: restoring 0.6 s against 38-45 s of re-evaluation).
 With a `state_dir` (the data dir's `cache/llm`), a long family's evaluated prefix is also kept on
 disk, keyed by the model file, the context size, llama-cpp-python's version and the prefix itself:
