@@ -63,8 +63,8 @@ def video_factory(tmp_path):
 
 def with_built_models(d: Path) -> Path:
     """A fresh data dir `d` that reads the built corpus's joined models and the LLM's evaluated long
-    prompts (linked, not copied): otherwise each such dir joins the 1.1 GB GGUF again and reads the
-    planner's and the judge's prompts from scratch (about 40 s)."""
+    prompts (linked, not copied; written once, never changed): otherwise each such dir joins the
+    1.1 GB GGUF again and reads the planner's and the judge's prompts from scratch (about 40 s)."""
     d.mkdir(parents=True, exist_ok=True)
     if (REAL_DATA / "models").is_dir() and not (d / "models").exists():
         (d / "models").symlink_to((REAL_DATA / "models").resolve())
@@ -85,9 +85,7 @@ def real_data_dir(tmp_path_factory) -> Path:
     d = copy_data_dir(REAL_DATA, tmp_path_factory.mktemp("realdata"))
     if (REAL_DATA / "fidelity").exists():   # fitted request screen and frame hashes: keyed caches, minutes to rebuild
         shutil.copytree(REAL_DATA / "fidelity", d / "fidelity")
-    if (REAL_DATA / "cache" / "llm").exists():   # the LLM's evaluated long prompts (written once, never changed): linked
-        shutil.copytree(REAL_DATA / "cache" / "llm", d / "cache" / "llm", copy_function=os.link)
-    return d
+    return with_built_models(d)
 
 
 @pytest.fixture(scope="session")

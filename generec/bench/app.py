@@ -85,15 +85,27 @@ def carry_caches(src: Path, dst: Path) -> Path:
     return dst
 
 
-def _parts(msgs: list, kind: str) -> list:
-    return [p for m in msgs if isinstance(m, dict) for p in (m.get("content") if isinstance(m.get("content"), list) else [])
-            if isinstance(p, dict) and p.get("type", "text") == kind]
+def message_parts(msgs: list, kind: str) -> list:
+    """The parts of one kind ("text", "file") of gradio chat messages; a message whose content is
+    plain text is one text part."""
+    out = []
+    for m in (m for m in msgs if isinstance(m, dict)):
+        content = m.get("content")
+        parts = content if isinstance(content, list) else [{"type": "text", "text": content}] if isinstance(content, str) else []
+        out += [p for p in parts if isinstance(p, dict) and p.get("type", "text") == kind]
+    return out
+
+
+def this_turn(history: list) -> list:
+    """The messages after the last user message: what the app answered to it."""
+    history = [m for m in history or [] if isinstance(m, dict)]
+    return history[max((n for n, m in enumerate(history) if m.get("role") == "user"), default=-1) + 1:]
 
 
 def shown_ids(msgs: list) -> list[str]:
     """Item ids of the videos among msgs: a video's file is named after its item
     (`…/generec-media/<id>.mp4`, served by the app's checked route), or a `/media/<id>` URL."""
-    refs = [str((f.get("url") or f.get("path")) if isinstance(f, dict) else f) for f in (p.get("file") for p in _parts(msgs, "file")) if f]
+    refs = [str((f.get("url") or f.get("path")) if isinstance(f, dict) else f) for f in (p.get("file") for p in message_parts(msgs, "file")) if f]
     return [r.split("/media/", 1)[1].split("/")[0] if "/media/" in r else Path(r).stem for r in refs]
 
 
@@ -247,10 +259,6 @@ def server_side(settings: Settings, queries: list[str], log) -> dict:
     return {"load_and_warm_s": warm, **_stats(rows), **steps, "problems": problems}
 
 
-def _has_video(history) -> bool:
-    return bool(shown_ids(history or []))
-
-
 def end_to_end(url: str, queries: list[str], log) -> dict:
     """The same requests through gradio_client's /chat, one client (one session) per profile."""
     from gradio_client import Client
@@ -263,17 +271,14 @@ def end_to_end(url: str, queries: list[str], log) -> dict:
         try:
             job = clients[user].submit({"text": q, "files": []}, [], user, api_name="/chat")
             for out in job:  # every streamed update of the chat
-                if row["first_s"] is None and _has_video(out[0]):
+                if row["first_s"] is None and shown_ids(out[0] or []):
                     row["first_s"] = time.perf_counter() - t0
-            history, _ = job.result()
-            history = [m for m in history if isinstance(m, dict)]
-            history = history[max((n for n, m in enumerate(history) if m.get("role") == "user"), default=-1) + 1:]   # this turn's
-            for m in history:
-                title = (m.get("metadata") or {}).get("title") or ""
-                texts = [p.get("text", "") for p in _parts([m], "text")] or ([m["content"]] if isinstance(m.get("content"), str) else [])
-                if title.startswith("Reading your request") and texts:
+            msgs = this_turn(job.result()[0])
+            for m in msgs:
+                texts = [p.get("text") or "" for p in message_parts([m], "text")]
+                if ((m.get("metadata") or {}).get("title") or "").startswith("Reading your request") and texts:
                     row["action"] = _action(texts[0])
-            row["items"] = len(shown_ids(history))
+            row["items"] = len(shown_ids(msgs))
         except Exception as exc:  # count it, keep measuring
             errors.append((q, f"{type(exc).__name__}: {str(exc)[:120]}"))
         row["s"] = time.perf_counter() - t0

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..editor import OPS
-from .app import copy_data_dir
+from .app import carry_caches, copy_data_dir
 
 USER = "checks-bench"
 
@@ -30,36 +30,31 @@ USER = "checks-bench"
 def create_requests(n: int) -> list[str]:
     """The first `n` create requests without an upload of the `tune` instructor sets (never a sealed one)."""
     from ..config import ROOT
+    from .evaluate import load_requests
+    from .instructor import request_sets
 
-    sets = json.loads((ROOT / "tests" / "data" / "MANIFEST.json").read_text())
-    out = []
-    for e in sets:
-        if e["role"] != "tune" or not e["name"].startswith("instructor_"):
-            continue
-        for line in (ROOT / e["file"]).read_text().splitlines():
-            row = json.loads(line) if line.strip() else {}
-            if row.get("gold", {}).get("action") == "create" and "upload" not in row.get("tags", []) and row["text"] not in out:
-                out.append(row["text"])
-    return out[:n]
+    rows = [r for e in request_sets() if e["role"] == "tune" and e["name"].startswith("instructor_") for r in load_requests(ROOT / e["file"])]
+    texts = [r["text"] for r in rows if r["gold"]["action"] == "create" and "upload" not in r.get("tags", [])]
+    return list(dict.fromkeys(texts))[:n]
 
 
-def made_by(app, settings: Settings, request: str):
-    """The item the creator makes for `request` (10 s, the configured LLM), as the chat's job would."""
+def creator_context(app, settings: Settings):
+    """The creator as the chat's job runs it: the configured LLM (templates when it cannot load), one
+    context for every creation, so its library is built once."""
     from ..creator.context import CreatorContext
-    from ..creator.pipeline import create
     from ..llm import LLMUnavailable, load_llm
 
     try:
         llm = load_llm(settings)
     except LLMUnavailable:
         llm = None
-    return create(request, {"duration_s": 10}, USER, CreatorContext.from_app(app, llm=llm)).item
+    return CreatorContext.from_app(app, llm=llm)
 
 
 def sweep(settings: Settings, items: int | None, ops: list[str], style: str = "vintage", log=print, creations: int = 0) -> dict:
     from ..app import GeneRec
     from ..app.tools import edit_item
-    from ..creator.pipeline import CreateError
+    from ..creator.pipeline import CreateError, create
     from ..instructor.tools import Deps
     from ..types import User
 
@@ -93,10 +88,11 @@ def sweep(settings: Settings, items: int | None, ops: list[str], style: str = "v
             tally(op, it.id, [app.store.get_item(made["id"]) for made in res["items"]])
             log(f"  {op:9s} {it.id[:40]:40s} ok       {secs:5.1f} s  {len(res['items'])} item(s)")
     requests = create_requests(creations)
+    creator = creator_context(app, settings) if requests else None
     for req in requests:
         t0 = time.perf_counter()
         try:
-            made = [made_by(app, settings, req)]
+            made = [create(req, {"duration_s": 10}, USER, creator).item]   # 10 s, as the chat's job makes it
         except CreateError as exc:   # the checks stage's refusal, or another stage that broke
             outcome = "refused" if exc.message.startswith("Refused") else "error"
             per_op["create"][outcome] += 1
@@ -127,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     src = Settings.from_env()
     tmp = Path(tempfile.mkdtemp(prefix="generec-checks-"))
     try:
-        settings = src.with_(data_dir=copy_data_dir(src.data_dir, tmp / "data"))
+        # the corpus build's fitted screen and evaluated prompts come along: the sweep measures the checks, not a refit
+        settings = src.with_(data_dir=carry_caches(src.data_dir, copy_data_dir(src.data_dir, tmp / "data")))
         rep = sweep(settings, args.items, [o.strip() for o in args.ops.split(",") if o.strip()], args.style,
                     log=(lambda *a: None) if args.json else print, creations=args.creations)
     finally:

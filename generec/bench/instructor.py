@@ -33,12 +33,16 @@ def _planner(settings: Settings, backend: str) -> Planner:
     return Planner(load_llm(settings, spec), fast="plain" in plus, check="alone" not in plus)
 
 
+def request_sets() -> list[dict]:
+    """The labelled request sets of tests/data/MANIFEST.json: name, file, role (train, tune or sealed)."""
+    manifest = ROOT / "tests" / "data" / "MANIFEST.json"
+    return json.loads(manifest.read_text()) if manifest.exists() else []
+
+
 def role_of(path: Path) -> str:
     """The set's role in tests/data/MANIFEST.json (train, tune or sealed); `unlisted` otherwise."""
-    manifest = ROOT / "tests" / "data" / "MANIFEST.json"
-    sets = json.loads(manifest.read_text()) if manifest.exists() else []
     here = Path(path).resolve()
-    return next((e["role"] for e in sets if (ROOT / e["file"]).resolve() == here), "unlisted")
+    return next((e["role"] for e in request_sets() if (ROOT / e["file"]).resolve() == here), "unlisted")
 
 
 def compare_plain(settings: Settings, backend: str, reqs: list[dict], busy: bool = False) -> dict:

@@ -287,8 +287,8 @@ def video_measures(path, frames_for_kid: int, quality_frames: int, judge) -> dic
     k = read_frames(path, n=frames_for_kid, width=224, info=info)
     an = judge.analyse(k.images(), top=3)
     ims = q.images()
-    return {"brisque": float(np.mean([J.brisque(im) for im in ims])), "piqe": float(np.mean([J.piqe(im) for im in ims])), "flicker": J.flicker(m.pixels),
-            "motion": J.motion(m.pixels, m.fps), "features": an.features, "labels": an.labels}
+    return {"brisque": float(np.mean([J.brisque(im) for im in ims])), "piqe": float(np.mean([J.piqe(im) for im in ims])),
+            "flicker": J.flicker(m.pixels), "motion": J.motion(m.pixels, m.fps), "features": an.features, "labels": an.labels}
 
 
 def corpus_measures(items, cat, judge, frames: int, quality_frames: int, log) -> list[dict]:

@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 from unittest import mock
 
-from .app import QUERIES, AppProcess, _parts, carry_caches, copy_data_dir, pct, shown_ids
+from .app import QUERIES, AppProcess, carry_caches, copy_data_dir, message_parts, pct, shown_ids, this_turn
 from ..config import Settings
 
 STARTED = {"PROCESSING", "ITERATING", "PROGRESS", "FINISHED", "CANCELLED"}   # Gradio status codes past the queue
@@ -39,7 +39,7 @@ def account(i: int) -> tuple[str, str]:
 
 def classify(msgs: list) -> tuple[str, str]:
     """(served | declined | busy | limit | error, the warning text if any) of a finished turn's messages."""
-    warn = [t for t in (p.get("text") or "" for p in _parts(msgs, "text")) if t.startswith("⚠️")]
+    warn = [t for t in (p.get("text") or "" for p in message_parts(msgs, "text")) if t.startswith("⚠️")]
     # refused at once (busy, or this account's limit); the request screen said no (the request is stored)
     for kind, cue in (("busy", "busy"), ("limit", "Wait"), ("declined", "⚠️ I won't do that")):
         if any(cue in w for w in warn):
@@ -66,7 +66,7 @@ def timed_turn(client, text: str, choice: str = "you", timeout_s: float = 900.0)
             raise TimeoutError(f"no answer within {timeout_s:.0f} s")
         time.sleep(0.05)
     history, s = job.result()[0] or [], time.perf_counter() - t0
-    msgs = history[max((n for n, m in enumerate(history) if m.get("role") == "user"), default=-1) + 1:]
+    msgs = this_turn(history)
     kind, note = classify(msgs)
     return {"text": text, "s": s, "queue_s": left_queue if left_queue is not None else s, "kind": kind,
             "note": note, "shown": shown_ids(msgs) if kind == "served" else []}

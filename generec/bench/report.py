@@ -224,10 +224,10 @@ def screen(settings: Settings, size: dict, log) -> dict:
 def instructor(settings: Settings, size: dict, log) -> dict:
     from .evaluate import load_requests
     from .fidelity import spread, wilson
-    from .instructor import plan_set
+    from .instructor import plan_set, request_sets
 
     figs, rows, notes, confusion = [], [], [], {}
-    manifest = json.loads((ROOT / "tests" / "data" / "MANIFEST.json").read_text())
+    manifest = request_sets()
     sets = [e for e in manifest if e["role"] == "sealed"] + ([e for e in manifest if e["name"] == "instructor_fresh3"] if size["instr_limit"] == 0 else [])
     for e in sets:
         reqs = spread(load_requests(ROOT / e["file"]), size["instr_limit"] or None)

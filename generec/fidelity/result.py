@@ -98,6 +98,14 @@ def _item_texts(item: Item, script) -> list[str]:
     return [t for t in [item.title, item.description, *item.tags] + authenticity.script_texts(script) if t]
 
 
+_WORD = re.compile(r"[A-Za-z'’]+")
+
+
+def _base(word: str) -> str:
+    """A word in lower case without its possessive ("Mom's" -> "mom")."""
+    return re.sub(r"['’]s$", "", word.lower())
+
+
 def _added_words(texts: list[str], sources: list[Item], request: str = "") -> list[str]:
     """The lines a result adds to its sources and to the request. A public corpus source's own title,
     description and tags were admitted with the corpus and are shown beside it anyway; a derived
@@ -106,7 +114,7 @@ def _added_words(texts: list[str], sources: list[Item], request: str = "") -> li
     "a birthday video for my mom" adds nothing; the classifier reads the lone word "mom" as abuse)."""
     public = [s for s in sources if s.from_corpus]
     known = {t for s in public for t in (s.title, s.description, *s.tags) if t}
-    asked = {re.sub(r"['’]s$", "", w.lower()) for w in re.findall(r"[A-Za-z'’]+", request)}
+    asked = {_base(w) for w in _WORD.findall(request)}
     out = []
     for t in texts:
         if t in known:
@@ -114,8 +122,7 @@ def _added_words(texts: list[str], sources: list[Item], request: str = "") -> li
         head = next((s.title for s in public if s.title and t.startswith(s.title)), "")
         rest = t[len(head):].strip(" —-:()")
         if asked:
-            rest = re.sub(r"[A-Za-z'’]+", lambda m: "" if re.sub(r"['’]s$", "", m.group(0).lower()) in asked else m.group(0), rest)
-            rest = " ".join(rest.split())
+            rest = " ".join(_WORD.sub(lambda m: "" if _base(m.group(0)) in asked else m.group(0), rest).split())
         if re.search(r"[A-Za-z]", rest):
             out.append(rest)
     return out
