@@ -11,7 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -75,9 +74,8 @@ def app_env(data_dir: Path, port: int, threads: int = 1) -> dict[str, str]:
 class InProcessApp:
     """`with InProcessApp(settings) as srv:` -> srv.url, srv.demo, srv.settings (port filled in)."""
 
-    def __init__(self, settings, warm_timeout_s: float = 600.0, **launch_kw):
+    def __init__(self, settings, **launch_kw):
         self.settings = settings
-        self.warm_timeout_s = warm_timeout_s
         self.launch_kw = launch_kw
         self.demo = None
         self.url = ""
@@ -92,13 +90,7 @@ class InProcessApp:
         if not wait_http_ok(self.url, 30):
             self.stop()
             raise RuntimeError(f"the app did not answer on {self.url}")
-        # app.build loads the LLM (and fits the learned request screen on a new data dir) in a
-        # background thread; let it finish so the first test's turn does not also pay for it,
-        # which on a busy 2-core machine can take minutes
-        for t in threading.enumerate():
-            if t.name == "llm-warm-up":
-                t.join(self.warm_timeout_s)
-        return self
+        return self   # `launch` served the page once the models were warm
 
     def stop(self) -> None:
         if self.demo is not None:

@@ -5,7 +5,7 @@ media copied, model cache linked, the corpus build's caches and fitted models co
 `--cold`), so nothing is written to the real one:
 
 - start: `python app.py` as a subprocess on a free loopback port, until `/` answers HTTP 200;
-  then the first chat turn through gradio_client (it waits for the LLM warm-up);
+  then the first chat turn through gradio_client (the page is served once the models are warm);
 - server side: `GeneRec.turn` called in this process, time until its last event, over N varied
   requests (default 50), rotating the persona profiles;
 - end to end: the same requests through gradio_client's `/chat` against the subprocess;
@@ -335,7 +335,7 @@ def table(r: dict) -> str:
                  ("corpus, warm (`make corpus` now)", _f(su["corpus_warm_s"]))]
     if "start" in r:
         s = r["start"]
-        rows += [("app start → HTTP 200", _f(s["ready_s"])), ("first turn after ready (LLM warm-up)", _f(s["first_turn_s"])),
+        rows += [("app start → HTTP 200", _f(s["ready_s"])), ("first turn after ready", _f(s["first_turn_s"])),
                  (f"app peak RSS ({s['peak_rss_from']})", _f(s["peak_rss_mb"], "MB", 0))]
     for key, label in (("server", "server (GeneRec.turn)"), ("client", "end to end (gradio_client)")):
         if key not in r:
