@@ -123,7 +123,7 @@ def speech_video(tmp_path) -> Path:
 def test_caption_burns_subtitles_where_there_is_speech(speech_video, ctx):
     made = run_edit("caption", EditRequest(speech_video, instruction="make it funny"), ctx)[0]
     a, b = made.provenance["cue_times"][0]
-    assert "song" in made.provenance["transcript"].lower()
+    assert "song" in made.provenance["heard"].lower()
     out = ctx.out_dir / Path(made.media_path).name
     before, after = frame_at(speech_video, (a + b) / 2), frame_at(out, (a + b) / 2)
     h = before.shape[0]

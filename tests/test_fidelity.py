@@ -354,6 +354,14 @@ def test_the_apps_own_wording_is_not_a_fact_claim(ctx):
     clip = Item(id="c2", title="Wanna work together — clip 2/2: music", description="“we sing together” (from 138-144 s)",
                 origin="ai_edited", provenance={"heard": "we sing together"})
     assert check(clip, None, [src], ctx).status == "pass"
+    # seen refused in `bench checks`: a caption's title quotes the source's own speech
+    src2 = Item(id="bf", title="Blue robot rolls out of a dark factory", description="A cutscene from a game.", visibility="public")
+    heard = "A Texture! A Drain? Don't worry!"
+    cap = Item(id="c4", title="Blue robot in the factory", description="The robot shouts “A Texture! A Drain? Don't worry!” as it rolls out.",
+               origin="ai_edited", provenance={"heard": heard})
+    assert check(cap, None, [src2], ctx).status == "pass"
+    cap.provenance = {}
+    assert check(cap, None, [src2], ctx).status == "fail"   # the same words, not heard in the source
     slowed = Item(id="s1", title="Wanna work together (0.5× speed)", description="an animated short about cooperation",
                   origin="ai_edited", provenance={})   # the restyle's own label (seen refused in `bench load --sessions 20`)
     assert check(slowed, None, [src], ctx).status == "pass"

@@ -115,4 +115,4 @@ def run(req: EditRequest, ctx: EditContext, info: Probe) -> list:
     return [child_item(req, ctx, "caption", params, item_id=item_id, title=title, media=vid, cover=cov, info=out_info,
                        description=desc, models=models,
                        extra={"rewrite": how, "tone": tone, "language": tr.language,
-                              "transcript": tr.text[:2000], "cue_times": [[round(a, 2), round(b, 2)] for a, b, _ in cue_list]})]
+                              "heard": tr.text[:2000], "cue_times": [[round(a, 2), round(b, 2)] for a, b, _ in cue_list]})]

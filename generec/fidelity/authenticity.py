@@ -150,7 +150,7 @@ def check(item: Item, script, sources: list[Item], ctx: Context):
         real = claims_real_footage(texts + item.tags + script_texts(script))
         if real:
             return CheckResult.failed("authenticity", f"an AI-made item is described as real footage ({real[0]!r})", phrases=real)
-    # speech heard in the source (a clip quotes it) is the source's own word
+    # speech heard in the source (a clip quotes it, a caption is made of it) is the source's own word
     evidence = " ".join([evidence_text(sources, ctx.request), str(item.provenance.get("heard") or "")])
     own = [own_wording_removed(t) for t in texts[:2]] + texts[2:]   # title and description are the app's wording
     own = [common_cased(t, own) for t in own if t]
