@@ -515,3 +515,15 @@ def test_a_busy_model_leaves_plain_searches_with_new_words_to_the_cue_words():
     known = vocabulary(["Kites at the beach. Tags: beach, kite."])
     assert not is_plain_search("gen a vid about kites", known=known, long_words_ok=True)
     assert is_plain_search("kites with zorblax", known=known, long_words_ok=True)
+
+
+def test_the_decode_bench_runs_several_sequences_through_one_llama_batch(real_settings):
+    """`bench decode` times N sequences in one llama.cpp context on the real model: every setting
+    decodes, for one sequence and for three sharing a prefix."""
+    from generec.bench.decode import measure
+    from generec.models.cache import model_path
+
+    path = str(model_path("qwen2.5-coder-0.5b", real_settings))
+    one, three = (measure(path, threads=1, n=n, prefix=32, request=16, steps=4) for n in (1, 3))
+    assert one["sequences"] == 1 and three["sequences"] == 3
+    assert all(r["decode_tok_s"] > 0 and r["request_tok_s"] > 0 and r["ms_per_step"] > 0 for r in (one, three))

@@ -23,6 +23,7 @@ BENCHES = {
     "scale": ("generec.bench.scale", "main"),
     "simusers": ("generec.bench.simusers", "main"),
     "items": ("generec.bench.items", "main"),
+    "decode": ("generec.bench.decode", "main"),
 }
 ALL_ARGS = {"recsys": ["recsys", "--dataset", "ml-100k"], "index": ["index", "--items", "1000000"], "instructor": ["--turns", "20"],
             "load": ["--sessions", "4", "--turns", "3"], "checks": ["--items", "4"], "simusers": ["--users", "8", "--turns", "3"], "items": ["--quick"]}

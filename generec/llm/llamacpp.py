@@ -5,9 +5,10 @@ One `Llama` object per model file, settings and slot, shared by every session an
 two instances must never hold two different locks over the same object). With `slots` > 1
 (`GENEREC_LLM_SLOTS`) the same file is opened that many times (the weights are memory-mapped, so
 they are shared; each slot adds its own context) and a call takes whichever slot is free. On this
-project's 2-core box a second slot bought nothing (`bench load --setups in-process,two-slots`:
-decoding reads every weight per token, so two decodes share the memory bandwidth); it is for
-machines with cores and bandwidth to spare. Threads default to the free cores: llama.cpp with
+project's 2-core box a second slot bought nothing (`bench load --setups in-process,two-slots`):
+decoding is bound by the CPU here, not by memory bandwidth (`bench decode`: four sequences in one
+batch decode 1.0-1.2x the tokens a second of one), and the app needs the second core. It is for
+machines with cores to spare. Threads default to the free cores: llama.cpp with
 more threads than free cores collapses. The system prompt and examples come first in every call,
 so llama.cpp reuses the evaluated prefix from the previous call. When two prompt families share a
 model (the planner and the creator's storyboard writer), each family's evaluated state is saved
