@@ -517,6 +517,25 @@ def test_a_busy_model_leaves_plain_searches_with_new_words_to_the_cue_words():
     assert is_plain_search("kites with zorblax", known=known, long_words_ok=True)
 
 
+def test_a_busy_model_lets_show_me_with_a_look_in_it_search_but_not_an_edit_or_a_steer():
+    """`bench load`'s requests waited for a busy model when a topic word was a look ("cartoon"), a
+    near-cue ("snow" ~ "now") or part of a phrase cue ("and" in "black and white"). Opening with
+    "show me" and with no pointer, verdict or feed word, they search; only while the model is busy."""
+    from generec.instructor.rules import plain_plan, vocabulary
+
+    known = vocabulary(["Cartoon robots dance. Blupi walks in the snow and meets a sad friend. Tags: cartoon, robot, snow, violet."])
+    for text, query, style in (("show me cartoon robots", "robots", "cartoon"), ("show me blupi in the snow", "blupi in snow", None),
+                               ("show me something sad and violet", "violet", None)):
+        g = plain_plan(text, known=known, long_words_ok=True)
+        assert g is not None and g.action == "retrieve" and g.query == query and g.style == style, text
+        assert plain_plan(text, known=known) is None   # a free model still reads them
+    shown = [{"title": "Cartoon robots dance"}]
+    for text in ("show me that one as a cartoon", "show me this in cartoon style", "show me it in black and white",
+                 "show me more cartoon robots", "show me cartoon robots but not blupi", "make me cartoon robots",
+                 "cartoon robots please", "show me a version of the robots in cartoon style"):
+        assert plain_plan(text, shown, known=known, long_words_ok=True) is None, text
+
+
 def test_the_decode_bench_runs_several_sequences_through_one_llama_batch(real_settings):
     """`bench decode` times N sequences in one llama.cpp context on the real model: every setting
     decodes, for one sequence and for three sharing a prefix."""

@@ -3,7 +3,8 @@
 On a private copy of the data dir (appbench.copy_data_dir, plus its fitted models and caches) it
 makes one account per session (`load01`, …), starts `python app.py` with `GENEREC_AUTH=accounts`
 on a free loopback port and runs the sessions in threads, each its own signed-in gradio_client.
-A session sends `--turns` retrieval requests in a row and likes or dislikes one shown video after
+A session sends `--turns` retrieval requests in a row (with `--think S`, pausing about S seconds between them, as a person
+reading or watching; by default none: a stress test where the next request follows each answer) and likes or dislikes one shown video after
 each served turn (`/feedback`). A turn is served, declined by the request screen, refused at once
 ("busy" / "wait": the session waits what it was told, at most 30 s, then sends its next request)
 or an error. Per turn: submit-to-result latency and queue wait (until Gradio's status leaves the
@@ -80,8 +81,12 @@ def sign_in(url: str, i: int) -> tuple:
     return c, time.perf_counter() - t0
 
 
-def session(url: str, i: int, turns: int, out: list, signins: list, log) -> None:
-    name = account(i)[0]
+def session(url: str, i: int, turns: int, out: list, signins: list, log, think_s: float = 0.0) -> None:
+    """Session `i` signs in and sends its turns; `think_s` > 0: between turns it pauses a time drawn
+    uniformly from 0.5-1.5x that (seeded by `i`), as a person reading the answer or watching a video."""
+    import random
+
+    name, pause = account(i)[0], random.Random(i)
     try:
         client, took = sign_in(url, i)
         signins.append({"account": name, "s": took})
@@ -89,6 +94,8 @@ def session(url: str, i: int, turns: int, out: list, signins: list, log) -> None
         return signins.append({"account": name, "error": f"sign-in: {type(exc).__name__}: {exc}"[:200]})
     for t in range(turns):
         text = QUERIES[(i * 7 + t) % len(QUERIES)]
+        if t and think_s > 0:
+            time.sleep(pause.uniform(0.5 * think_s, 1.5 * think_s))
         try:
             row = timed_turn(client, text)
         except Exception as exc:
@@ -152,7 +159,7 @@ def table(r: dict) -> str:
     f = lambda x, unit=" s": "—" if x is None else f"{x:.1f}{unit}"  # noqa: E731
     spread = lambda d: f"p50 {f(d['p50'])}  p95 {f(d['p95'])}  max {f(d['max'])}"  # noqa: E731
     lines = [f"setup       {r.get('setup', 'in-process')}",
-             f"setting     {r['sessions']} sessions × {r['turns_per_session']} turns, llm={r['llm']}, threads={r['threads']}, slots={r.get('llm_slots', 1)}, "
+             f"setting     {r['sessions']} sessions × {r['turns_per_session']} turns, think {r.get('think_s', 0):g} s, llm={r['llm']}, threads={r['threads']}, slots={r.get('llm_slots', 1)}, "
              f"max_waiting={r['max_waiting']}, cores={r['cores']}, load(1m) {r['load_before']:.1f} → {r['load_after']:.1f}",
              f"app ready   {f(r['ready_s'])}; first turn (warm-up, not counted) {f(r['warm_turn_s'])}",
              f"sign-in     {r['signed_in']}/{r['sessions']} sessions, {spread(r['sign_in_s'])}",
@@ -178,7 +185,7 @@ def run_setup(setup: str, args, settings: Settings, src: Path, log) -> dict:
     llm, waiting = args.llm or settings.llm, args.max_waiting or settings.max_waiting
     tmp = Path(tempfile.mkdtemp(prefix="generec-loadbench-"))
     report = {"setup": setup, "sessions": n, "turns_per_session": max(1, args.turns), "llm": llm, "threads": settings.threads,
-              "max_waiting": waiting, "plan_fast": settings.plan_fast, "cores": os.cpu_count(), "load_before": os.getloadavg()[0]}
+              "max_waiting": waiting, "think_s": args.think, "plan_fast": settings.plan_fast, "cores": os.cpu_count(), "load_before": os.getloadavg()[0]}
     server = None
     try:
         data = carry_caches(src, copy_data_dir(src, tmp / "data"))   # a server under load has them already
@@ -211,7 +218,7 @@ def run_setup(setup: str, args, settings: Settings, src: Path, log) -> dict:
             report["warm_turn_s"] = timed_turn(c, "something calm with animals")["s"]
             c.close()
             t0 = time.perf_counter()
-            threads = [threading.Thread(target=session, args=(proc.url, i, max(1, args.turns), rows, signins, log), daemon=True)
+            threads = [threading.Thread(target=session, args=(proc.url, i, max(1, args.turns), rows, signins, log, args.think), daemon=True)
                        for i in range(1, n + 1)]
             for t in threads:
                 t.start()
@@ -248,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="generec bench load", description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--turns", type=int, default=10, help="requests each session sends")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="seconds a session pauses between its turns (drawn from 0.5-1.5x, seeded; default 0: the next request as soon as an answer ends)")
     ap.add_argument("--data", type=Path, help="built data dir to copy (default: GENEREC_DATA_DIR or ./data)")
     ap.add_argument("--llm", help="GENEREC_LLM for the app (default: as configured, e.g. llamacpp)")
     ap.add_argument("--max-waiting", type=int, help="GENEREC_MAX_WAITING for the app (default: as configured)")

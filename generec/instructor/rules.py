@@ -39,6 +39,11 @@ def _cue_words() -> set[str]:
 
 
 CUES = _cue_words()
+# a busy model's wider shortcut: a request that opens by asking to be shown or found something, with
+# no pointer, verdict, question or feed word in it ("show me cartoon robots", "show me a slow smooth
+# wave"), searches; an edit needs something to edit, and "it", "this", "the second one" say what
+SEARCHED = r"^\s*(?:please\s+)?(?:show me|find me|find|search for|look for|i want to (?:watch|see))\b"
+STEER = NOT_PLAIN | (FEED_WORDS - {"on", "from", "now"}) | {"edit", "change", "turn", "versions", "version"}
 
 
 def _near_cue(word: str) -> bool:
@@ -76,15 +81,20 @@ def plain_plan(text: str, shown: list | None = None, upload: str | None = None, 
     topic word known to the corpus: a word it has never seen ("gen a vid", "lol") may be a cue the
     rules lack, so the model reads it. `long_words_ok` (a busy model): words of five letters or more
     pass unknown too; short unknown ones ("lol", "gen", "vid") are slang or cues and still go to
-    the model. Measured against the model in `bench instructor --compare-plain [--busy]`.
+    the model; and a request opening with "show me" or "find" (`SEARCHED`) may name a look, a
+    length or a near-cue word as its topic when no `STEER` word is in it. Measured against the model in `bench instructor --compare-plain [--busy]`.
     Returns the cue words' plan of such a request, else None."""
     t = " " + (text or "").lower().strip() + " "
     words = re.findall(r"[a-z']+", t)
     if upload or not words or len(words) > 8 or re.search(r"\d", t):
         return None
-    if any(re.search(p, t) for p in (INJECT, REF, CREATE, *(pat for _, pat in EDIT_OPS))) or re.search(CHAT, t.strip()):
+    searched = long_words_ok and re.match(SEARCHED, t)
+    if any(re.search(p, t) for p in (INJECT, REF, CREATE)) or re.search(CHAT, t.strip()):
         return None
-    if any(_near_cue(w) for w in words):
+    if searched:   # "show me <words>" and nothing that steers: a look or a length named there is the topic's
+        if any(w in STEER for w in words):
+            return None
+    elif any(re.search(pat, t) for _, pat in EDIT_OPS) or any(_near_cue(w) for w in words):
         return None
     g = plan_by_rules(text, shown, upload)
     if g.action != "retrieve" or not (g.query or g.mood):
