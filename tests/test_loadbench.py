@@ -1,5 +1,6 @@
 """`bench load` end to end, small: two signed-in sessions against `python app.py` (keyword planner,
-no LLM) on a copy of the real corpus; every turn served, nothing the app acknowledged missing."""
+no LLM) on a copy of the real corpus, and a third account asking for a video meanwhile; every turn
+served, the video made, nothing the app acknowledged missing."""
 from __future__ import annotations
 
 import json
@@ -36,7 +37,8 @@ def test_load_bench_serves_signed_in_sessions_and_loses_no_row(real_data_dir, tm
 
     src = private_copy(real_data_dir, tmp_path / "src")
     small_request_screen(src, monkeypatch)   # else the first turn waits minutes for the fit
-    assert main(["--sessions", "2", "--turns", "2", "--llm", "rules", "--data", str(src), "--json"]) == 0
+    assert main(["--sessions", "2", "--turns", "2", "--llm", "rules", "--data", str(src), "--json",
+                 "--create", "make a 10 second video about kites at the beach"]) == 0
     r = json.loads(capsys.readouterr().out)
     assert r["errors"] == 0, r["first_errors"]
     assert r["served"] > 0 and r["served"] + r["declined"] + r["refused_busy"] + r["refused_limit"] == 4
@@ -44,6 +46,8 @@ def test_load_bench_serves_signed_in_sessions_and_loses_no_row(real_data_dir, tm
     assert rows["user message"]["acknowledged"] == r["served"] + r["declined"] and rows["impression"]["acknowledged"] == r["shown"] > 0
     assert rows["like"]["acknowledged"] + rows["dislike"]["acknowledged"] == r["served"]
     assert r["lost"] == 0, rows
+    made = r["creation"]   # a video asked for during the load: shown, and stored as AI-made
+    assert made["kind"] == "served" and made["made"] and made["s"] > 0, made
 
 
 def test_reconcile_counts_an_acknowledged_row_that_is_not_stored(fast_settings):

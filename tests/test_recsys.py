@@ -299,6 +299,20 @@ def test_bootstrap_interval_holds_the_mean_and_narrows_with_more_users():
     assert bootstrap_ci(np.ones(50)) == (1.0, 1.0)
 
 
+def test_a_bootstrap_over_groups_is_wider_when_users_of_a_group_agree():
+    """Six taste groups of three users each, every user a copy of the group's value: resampling users
+    treats 18 draws as independent; resampling groups knows there are six."""
+    from generec.bench.recsys import bootstrap_ci
+
+    per_group = np.random.default_rng(5).random(6)
+    values, groups = np.repeat(per_group, 3), np.repeat(np.arange(6), 3)
+    lo, hi = bootstrap_ci(values)
+    glo, ghi = bootstrap_ci(values, groups=groups)
+    assert glo < values.mean() < ghi and (ghi - glo) > 1.3 * (hi - lo)
+    # one user per group: the same draws as resampling users
+    assert bootstrap_ci(per_group, groups=np.arange(6), seed=1) == pytest.approx(bootstrap_ci(per_group, seed=1))
+
+
 def _first_users_only(monkeypatch, n: int = 60):
     """ml-latest-small cut to its first `n` users, served by `recsys.data.load` for the test."""
     import dataclasses

@@ -57,26 +57,33 @@ REQUESTS = CREATOR_REQUESTS + PERSONAL
 
 # ---------------------------------------------------------------- figures
 
-def _stat(values) -> dict:
+def _stat(values, groups=None) -> dict:
     v = np.asarray(values, float)
-    v = v[np.isfinite(v)]
-    lo, hi = bootstrap_ci(v, seed=SEED) if len(v) else (float("nan"), float("nan"))
-    return {"value": float(v.mean()) if len(v) else float("nan"), "n": int(len(v)), "ci95": [lo, hi]}
+    ok = np.isfinite(v)
+    g = None if groups is None else np.asarray(groups)[ok]
+    v = v[ok]
+    lo, hi = bootstrap_ci(v, seed=SEED, groups=g) if len(v) else (float("nan"), float("nan"))
+    out = {"value": float(v.mean()) if len(v) else float("nan"), "n": int(len(v)), "ci95": [lo, hi]}
+    if g is not None:
+        out["groups"] = len(set(g.tolist()))
+    return out
 
 
-def figure(values, judge: str, baselines: dict | None = None, paired: bool = True, note: str = "", **extra) -> dict:
+def figure(values, judge: str, baselines: dict | None = None, paired: bool = True, note: str = "", groups=None, **extra) -> dict:
     """One figure: mean, n, 95 % bootstrap interval, baselines (each with its own) and, when a baseline
-    has one value per unit in the same order, the paired difference (figure − baseline) with its interval."""
-    out = {**_stat(values), "judge": judge, "baselines": {}}
+    has one value per unit in the same order, the paired difference (figure − baseline) with its interval.
+    `groups` (one label per unit): the intervals resample whole groups (simulated users of one taste group)."""
+    out = {**_stat(values, groups), "judge": judge, "baselines": {}}
     v = np.asarray(values, float)
     for name, b in (baselines or {}).items():
         if isinstance(b, dict):          # a constant such as chance
             out["baselines"][name] = b
             continue
-        out["baselines"][name] = _stat(b)
         b = np.asarray(b, float)
-        if paired and len(b) == len(v):
-            out.setdefault("paired", {})[f"minus {name}"] = _stat(v - b)
+        same = len(b) == len(v)
+        out["baselines"][name] = _stat(b, groups if same else None)
+        if paired and same:
+            out.setdefault("paired", {})[f"minus {name}"] = _stat(v - b, groups)
     if note:
         out["note"] = note
     out.update(extra)
@@ -86,9 +93,11 @@ def figure(values, judge: str, baselines: dict | None = None, paired: bool = Tru
 # ---------------------------------------------------------------- simulated users
 
 
-def _user_means(per: list[dict], keys) -> tuple[dict, int]:
-    """Each user's mean of every list in `keys` (users without a pick dropped), and the pairs behind them."""
+def _user_means(per: list[dict], keys, users: list[dict]) -> tuple[dict, int]:
+    """Each user's mean of every list in `keys` (users without a pick dropped), their taste group
+    (`group`), and the pairs behind them."""
     m = {k: np.array([np.mean(p[k]) if p[k] else np.nan for p in per]) for k in keys}
+    m["group"] = np.array([u["group"] for u in users])
     ok = np.isfinite(m["chosen"])
     return {k: v[ok] for k, v in m.items()}, int(sum(len(p["chosen"]) for p in per))
 
@@ -190,18 +199,19 @@ def thumbnails(items, idx, cat, maker, judge, users, held2, held0, covers2, log)
                 q[m, "cover"].append(score(cover))
         if (n_item + 1) % 5 == 0:
             log(f"  thumbnails: {n_item + 1}/{len(idx)} videos")
-    m, pairs = _user_means(per, keys)
+    m, pairs = _user_means(per, keys, users)
     img = J.JUDGES["image"].split(":")[0]
     return {
         "cosine to held-out likes": figure(m["chosen"], img, {"original cover": m["cover"], "random frame": m["random"],
-                                                               "other user's pick": m["other"]}, pairs=pairs, videos=len(idx)),
+                                                               "other user's pick": m["other"]}, pairs=pairs, videos=len(idx), groups=m["group"]),
         "percentile among the video's candidate frames": figure(
             m["pct"], img, {"random frame": m["pct_random"], "other user's pick": m["pct_other"], "chance": {"value": 0.5}},
-            pairs=pairs, note="share of the video's other candidate frames the pick beats, by the judge"),
-        "beats the original cover": figure(m["beats_cover"], img, {"random frame beats the cover": m["random_beats_cover"]}, pairs=pairs),
+            pairs=pairs, note="share of the video's other candidate frames the pick beats, by the judge", groups=m["group"]),
+        "beats the original cover": figure(m["beats_cover"], img, {"random frame beats the cover": m["random_beats_cover"]}, pairs=pairs,
+                                           groups=m["group"]),
         "self-graded percentile (maker's Lite0, NOT independent)": figure(
             m["pct_self"], "EfficientNet-Lite0 (the maker itself)", {"independent judge (Lite2)": m["pct"]}, pairs=pairs,
-            note="the same pick graded by the model that made it, to show how much self-grading inflates"),
+            note="the same pick graded by the model that made it, to show how much self-grading inflates", groups=m["group"]),
         **{f"{m.upper()} of the thumbnail (lower is better)": figure(
             q[m, "pick"], J.JUDGES[key].split(":")[0], {"original cover": q[m, "cover"], "random frame": q[m, "random"]},
             note="per video, frames at 224 px wide; n = videos") for m, key in (("brisque", "quality"), ("piqe", "piqe"))},
@@ -261,16 +271,17 @@ def clips(items, idx, cat, ctx, judge, users, held2, log) -> dict:
                 p["pct"].append(percentile(np.append(grid, p["chosen"][-1]), len(grid)))
                 p["pct_random"].append(percentile(np.append(grid, p["random"][-1]), len(grid)))
         log(f"  clips: {n_item + 1}/{len(idx)} videos ({it.id}, {dur:.0f} s)")
-    m, pairs = _user_means(per, keys)
+    m, pairs = _user_means(per, keys, users)
     img = J.JUDGES["image"].split(":")[0]
     okp = np.isfinite(m["pct"])
     return {
         "cosine to held-out likes": figure(m["chosen"], img, {"opening": m["opening"], "random window": m["random"],
                                                                "other user's clip": m["other"]},
-                                           pairs=pairs, videos=len(idx), clip_s_median=float(np.median(lengths)) if lengths else None),
+                                           pairs=pairs, videos=len(idx), clip_s_median=float(np.median(lengths)) if lengths else None,
+                                           groups=m["group"]),
         "percentile among windows of the same length": figure(
             m["pct"][okp], img, {"random window": m["pct_random"][okp], "chance": {"value": 0.5}},
-            note="windows start every 0.5 s; pairs where the clip is the whole video are left out"),
+            note="windows start every 0.5 s; pairs where the clip is the whole video are left out", groups=m["group"][okp]),
     }
 
 
@@ -455,7 +466,7 @@ def run(settings, quick: bool = False, log=print, n_requests: int | None = None,
         "groups": {k: len(v) for k, v in grp}, "simulated_users": len(users), "corpus_videos": len(items),
         "maker": {"image": getattr(maker, "name", "?"), "text": getattr(cat.text_model, "name", "?")},
         "judges": J.JUDGES, "quick": quick, "unit_of_resampling": "simulated user (edits), video (creations)",
-        "ci": "95 % percentile bootstrap of the mean, 1000 resamples (generec.bench.recsys.bootstrap_ci)", "seconds": {}}}
+        "ci": "95 % percentile bootstrap of the mean, 1000 resamples (generec.bench.recsys.bootstrap_ci); per-user figures resample whole taste groups", "seconds": {}}}
     secs = out["meta"]["seconds"]
     log(f"items bench: {len(items)} corpus videos, {len(users)} SIMULATED users over {len(grp)} metadata groups; "
         f"judge loaded in {time.perf_counter() - t_all:.0f} s (with the app)")
@@ -528,7 +539,7 @@ def table(res: dict) -> str:
                 lines.append(f"  ({f})")
                 continue
             lo, hi = f["ci95"]
-            extra = f"  pairs={f['pairs']}" if "pairs" in f else ""
+            extra = (f"  pairs={f['pairs']}" if "pairs" in f else "") + (f" over {f['groups']} groups" if "groups" in f else "")
             lines.append(f"  {name}: {_fmt(f['value'])} [{_fmt(lo)}, {_fmt(hi)}] n={f['n']}{extra}   judge: {f['judge']}")
             for b, bv in f.get("baselines", {}).items():
                 ci = bv.get("ci95")

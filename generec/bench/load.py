@@ -118,6 +118,26 @@ def session(url: str, i: int, turns: int, out: list, signins: list, log, think_s
     client.close()
 
 
+def creation(url: str, i: int, text: str, out: dict, log) -> None:
+    """Account `i` asks for one video (`--create`) while the sessions chat: the time until the turn
+    that streams the creation ends, and the ids it showed (read back from the store afterwards)."""
+    try:
+        client = sign_in(url, i)[0]
+        out.update(timed_turn(client, text))
+        client.close()
+    except Exception as exc:
+        out.update(kind="error", note=f"{type(exc).__name__}: {str(exc)[:160]}")
+    log(f"  creation {out.get('kind')} {out.get('s', 0):.1f} s {out.get('shown')}")
+
+
+def made_items(db_url: str, ids: list[str]) -> list[str]:
+    """Which of `ids` the store holds as AI-created items."""
+    from ..store import open_store
+
+    with open_store(db_url) as store:
+        return [i for i in ids if (it := store.get_item(i)) is not None and it.origin == "ai_created"]
+
+
 def reconcile(db_url: str, rows: list[dict]) -> dict:
     """Acknowledged vs stored, per kind: what the app said it kept against what the database holds."""
     from ..store import open_store
@@ -167,7 +187,9 @@ def table(r: dict) -> str:
              f"refused busy {r['refused_busy']}, refused limit {r['refused_limit']}, errors {r['errors']}",
              f"latency     served turns {spread(r['latency_s'])}", f"queue wait  {spread(r['queue_wait_s'])}",
              f"throughput  {f(r['served_per_min'], ' served turns/min')} over {f(r['wall_s'])}",
-             f"server log  {r['server_log_errors']} error lines", "", f"{'rows':<14}{'acknowledged':>13}{'stored':>8}{'lost':>6}"]
+             f"server log  {r['server_log_errors']} error lines",
+             *([f"creation    {r['creation']['text']!r}: {r['creation']['kind']} in {f(r['creation']['s'])}, AI-made items shown {r['creation']['made']} {r['creation']['note'][:80]}"]
+               if r.get("creation") else []), "", f"{'rows':<14}{'acknowledged':>13}{'stored':>8}{'lost':>6}"]
     lines += [f"{k:<14}{v['acknowledged']:>13}{v['stored']:>8}{v['lost']:>6}" for k, v in r["rows"].items()]
     return "\n".join(lines + [f"lost in all  {r['lost']}"] + [f"  error: {e}" for e in r["first_errors"]]
                      + [f"  server log: {e[:160]}" for e in r["server_log_first"]])
@@ -192,7 +214,7 @@ def run_setup(setup: str, args, settings: Settings, src: Path, log) -> dict:
         from ..app.accounts import Accounts
         from ..store import open_store
         with open_store(Settings(data_dir=data).db_url) as store:
-            for i in range(n + 1):   # load00 takes the warm-up turn
+            for i in range(n + 2):   # load00 takes the warm-up turn; the last one asks for a video (--create)
                 Accounts(store).add(*account(i))
         env = {"GENEREC_AUTH": "accounts", "GENEREC_LLM": llm, "GENEREC_MAX_WAITING": str(waiting),
                "GENEREC_LLM_SLOTS": "2" if setup == "two-slots" else str(settings.llm_slots)}
@@ -220,6 +242,9 @@ def run_setup(setup: str, args, settings: Settings, src: Path, log) -> dict:
             t0 = time.perf_counter()
             threads = [threading.Thread(target=session, args=(proc.url, i, max(1, args.turns), rows, signins, log, args.think), daemon=True)
                        for i in range(1, n + 1)]
+            made: dict = {}
+            if args.create:   # asked a moment after the sessions start, so it meets their load
+                threads.append(threading.Thread(target=lambda: (time.sleep(2.0), creation(proc.url, n + 1, args.create, made, log)), daemon=True))
             for t in threads:
                 t.start()
             for t in threads:
@@ -231,6 +256,9 @@ def run_setup(setup: str, args, settings: Settings, src: Path, log) -> dict:
         report["server_log_errors"], report["server_log_first"] = len(bad), bad[:3]
         report.update(summarise(rows, signins, wall))
         report["rows"] = reconcile(Settings(data_dir=data).db_url, rows)
+        if args.create:
+            report["creation"] = {"text": args.create, "kind": made.get("kind"), "s": made.get("s"), "note": made.get("note", ""),
+                                  "made": made_items(Settings(data_dir=data).db_url, made.get("shown") or [])}
         report["lost"] = sum(v["lost"] for v in report["rows"].values())
     finally:
         if server is not None:
@@ -246,7 +274,8 @@ def side_by_side(reports: list[dict]) -> str:
     rows = [("turns served / sent", lambda r: f"{r['served']}/{r['turns']}"), ("errors", lambda r: str(r["errors"])),
             ("refused busy", lambda r: str(r["refused_busy"])), ("latency p50 s", lambda r: f(r["latency_s"]["p50"])),
             ("latency p95 s", lambda r: f(r["latency_s"]["p95"])), ("latency max s", lambda r: f(r["latency_s"]["max"])),
-            ("served turns/min", lambda r: f(r["served_per_min"])), ("rows lost", lambda r: str(r["lost"]))]
+            ("served turns/min", lambda r: f(r["served_per_min"])), ("rows lost", lambda r: str(r["lost"])),
+            ("creation s", lambda r: f((r.get("creation") or {}).get("s")))]
     head = f"{'':<22}" + "".join(f"{r['setup']:>16}" for r in reports)
     return "\n".join([head] + [f"{name:<22}" + "".join(f"{get(r):>16}" for r in reports) for name, get in rows])
 
@@ -260,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data", type=Path, help="built data dir to copy (default: GENEREC_DATA_DIR or ./data)")
     ap.add_argument("--llm", help="GENEREC_LLM for the app (default: as configured, e.g. llamacpp)")
     ap.add_argument("--max-waiting", type=int, help="GENEREC_MAX_WAITING for the app (default: as configured)")
+    ap.add_argument("--create", metavar="TEXT", help="one more account asks for this video 2 s into the run; its time to the shown video is printed")
     ap.add_argument("--setups", default="in-process", help=f"comma-separated, run one after another and printed side by side: {', '.join(SETUPS)}")
     ap.add_argument("--ready-timeout", type=float, default=300.0)
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")

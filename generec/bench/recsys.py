@@ -42,12 +42,21 @@ def rank_users(model, users: list, k: int, batch: int = 256) -> dict:
     return out
 
 
-def bootstrap_ci(values, n: int = 1000, seed: int = 0) -> tuple[float, float]:
-    """95 % percentile interval of the mean of `values` (one per user), users resampled with replacement."""
+def bootstrap_ci(values, n: int = 1000, seed: int = 0, groups=None) -> tuple[float, float]:
+    """95 % percentile interval of the mean of `values` (one per user), users resampled with replacement.
+    With `groups` (one label per value), whole groups are resampled instead (a cluster bootstrap):
+    users of one group share a taste, so they are not independent draws, and the interval widens."""
     v = np.asarray(values, float)
     if len(v) == 0:
         return float("nan"), float("nan")
-    means = v[np.random.default_rng(seed).integers(0, len(v), size=(n, len(v)))].mean(axis=1)
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        means = v[rng.integers(0, len(v), size=(n, len(v)))].mean(axis=1)
+    else:
+        labels = np.asarray(groups)
+        members = [np.flatnonzero(labels == g) for g in dict.fromkeys(labels.tolist())]
+        draws = rng.integers(0, len(members), size=(n, len(members)))
+        means = np.array([v[np.concatenate([members[j] for j in row])].mean() for row in draws])
     return float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))
 
 
