@@ -3,13 +3,18 @@ turns that other people wrote and labelled.
 
 The set is JSONL, one user turn per line: `text`, `feedback` (true when the turn gives a like or a
 dislike on what was just recommended), `polarity` (like, dislike, mixed or ""), `request` (it
-also asks for something) and `role` (`tune` or `sealed`). Each turn goes through the reader the
+also asks for something) and `role` (`tune` or `sealed`; a row without one takes its file's role
+in tests/data/MANIFEST.json). Rows may also carry `shown` (the titles on screen, in order) and
+`target` (the index of the one the verdict is about, the liked one of a mixed verdict). Each turn goes through the reader the
 chat uses (`instructor.verdicts.read`). Printed per role, with n and Wilson 95 % intervals:
 - feedback-versus-not accuracy (a verdict found exactly when the turn gives one), beside the
   baseline that never finds one,
 - precision and recall of the verdicts found,
 - polarity accuracy on the turns where a verdict was rightly found (mixed ones left out),
-- requests left to plan: of the turns that also ask for something, how many keep a request part.
+- requests left to plan: of the turns that also ask for something, how many keep a request part;
+- the right item: of the verdicts with a `target`, how many the reader found and pointed, through the
+  chat's own `refs.resolve` and text embedder over the shown titles (their corpus tags when the
+  built corpus has them), at that item.
 
 The set it was written for is ReDial seeker turns with IARD's human intent codes (ACC/REJ are
 feedback, AskForRec a request), built by `scripts/verdict_set.py`. Its annotations are
@@ -28,6 +33,24 @@ from .fidelity import wilson
 def _rate(k: int, n: int) -> dict:
     lo_hi = wilson(k, n)
     return {"k": k, "n": n, "rate": round(k / n, 3) if n else None, "ci95": [round(x, 3) for x in lo_hi] if lo_hi else None}
+
+
+def right_item(rows: list[dict], embed, tags: dict[str, list[str]] | None = None) -> dict:
+    """Of the feedback rows with a target, how many resolve to it: the first verdict of the row's
+    polarity (a like for mixed) read from the text, its pointer resolved among the shown items."""
+    from ..instructor.refs import resolve
+    from ..types import Item
+
+    tags = tags or {}
+    aimed = [r for r in rows if r.get("feedback") and r.get("target") is not None and r.get("shown")]
+    hit = 0
+    for r in aimed:
+        shown = {f"shown-{k}": Item(id=f"shown-{k}", title=t, tags=tags.get(t, [])) for k, t in enumerate(r["shown"])}
+        want = "dislike" if r["polarity"] == "dislike" else "like"
+        found = [v for v in verdicts.read(r["text"])[0] if v.kind == want]
+        if found and resolve(found[0].pointer, list(shown), shown, embed) == f"shown-{r['target']}":
+            hit += 1
+    return _rate(hit, len(aimed))
 
 
 def score(rows: list[dict]) -> dict:
@@ -54,6 +77,21 @@ def mistakes(rows: list[dict], n: int = 12) -> list[dict]:
     return out[:n]
 
 
+def _embedder_and_tags():
+    """The chat's text embedder (as configured) and the built corpus's tags by title (none when unbuilt)."""
+    from ..config import Settings
+    from ..models.embed import load_text_embedder
+
+    settings = Settings.from_env()
+    tags = {}
+    if (settings.data_dir / "generec.db").is_file() or not settings.db_url.startswith("sqlite"):
+        from ..store import open_store
+
+        with open_store(settings.db_url) as store:
+            tags = {it.title: list(it.tags) for it in store.list_items(visible_to=None)}
+    return load_text_embedder(settings.embedder, settings.threads).encode, tags
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="generec bench verdicts", description=__doc__.splitlines()[0])
     ap.add_argument("--set", type=Path, help="JSONL of labelled user turns (see the module doc)")
@@ -63,11 +101,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.set is None:
         print("(no labelled set given: --set FILE; the ReDial + IARD set is not shipped, see the README)")
         return 0
+    from .instructor import role_of
+
+    default_role = role_of(args.set)
+    default_role = "tune" if default_role == "unlisted" else default_role
     rows = [json.loads(line) for line in args.set.read_text().splitlines() if line.strip()]
+    embed, tags = _embedder_and_tags() if any(r.get("target") is not None for r in rows) else (None, {})
     out = {}
     for role in (["tune", "sealed"] if args.role == "all" else [args.role]):
-        part = [r for r in rows if r.get("role", "tune") == role]
+        part = [r for r in rows if r.get("role", default_role) == role]
+        if not part:
+            continue
         out[role] = score(part)
+        if embed is not None:
+            out[role]["right_item"] = right_item(part, embed, tags)
         if args.mistakes and role == "tune":
             out["tune_mistakes"] = mistakes(part)
     print(json.dumps(out, indent=1, ensure_ascii=False))
