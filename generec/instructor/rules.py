@@ -82,7 +82,8 @@ def plain_plan(text: str, shown: list | None = None, upload: str | None = None, 
     rules lack, so the model reads it. `long_words_ok` (a busy model): words of five letters or more
     pass unknown too; short unknown ones ("lol", "gen", "vid") are slang or cues and still go to
     the model; and a request opening with "show me" or "find" (`SEARCHED`) may name a look, a
-    length or a near-cue word as its topic when no `STEER` word is in it. Measured against the model in `bench instructor --compare-plain [--busy]`.
+    length or a near-cue word as its topic when no `STEER` word is in it. Measured against the
+    model in `bench instructor --compare-plain [--busy]`.
     Returns the cue words' plan of such a request, else None."""
     t = " " + (text or "").lower().strip() + " "
     words = re.findall(r"[a-z']+", t)
