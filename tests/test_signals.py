@@ -280,6 +280,27 @@ def test_a_topic_liked_in_words_is_a_search_not_a_verdict_and_undo_with_nothing_
     assert item_map and not small_app.store.interactions(user="alice", kinds=["like"])
 
 
+def test_verdicts_beyond_cue_words_point_at_positions_and_named_titles():
+    """VADER rates clauses the cue words miss; a position written as people write it, or a shown
+    title named in the message, is what the verdict is about; an instruction's tone is no verdict."""
+    from generec.instructor import verdicts
+
+    shown = ["Kite festival on the beach", "Dog on a skateboard", "Rainy city street at night"]
+    one = lambda text: [(v.kind, v.pointer) for v in verdicts.read(text, shown)[0]]  # noqa: E731
+    assert one("The second video was absolutely charming, well done.") == [("like", "the second")]
+    assert one("number three is way too loud and chaotic") == [("dislike", "the third")]
+    assert one("bottom one is not bad at all") == [("like", "the bottom one")]
+    assert one("that last clip was gorgeous") == [("like", "the last")]
+    assert one("a dog on a skateboard... really? yawn") == [("dislike", "Dog on a skateboard")]
+    assert one("boring, show me something funny") == [("dislike", "this")]
+    assert verdicts.read("boring, show me something funny")[1] == "show me something funny"
+    assert one("great, now show me cats") == []                       # a nod before a request
+    assert one("lol") == [] and one("show me something lovely") == []
+    assert one("call the second one 'Happy Dreams'") == [] and one("put some text on it saying happy birthday") == []
+    assert one("the kite one is way too long, can you get it under a minute") == []   # why to edit it, not a rating
+    assert one("loved it, more like that") == [("like", "it")]
+
+
 # -- the next answer ----------------------------------------------------------------------------------
 ITEMS = [("kite", "Kite festival on the beach", ["kite", "beach"]), ("kite2", "Kite surfing at the beach", ["kite", "beach"]),
          ("lamp", "Lamp workshop", ["lamp"]), ("moss", "Moss garden", ["moss"]), ("nest", "Nest building", ["nest"]),

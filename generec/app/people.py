@@ -87,7 +87,7 @@ class PlayerSignals:
         `on_page` is given) that got no play, watch or verdict since that turn began; their ids.
         A `message` that gives a verdict on that answer ("I love the second one") or undoes one is
         still about it: nothing is skipped yet (the next request counts what stayed unplayed)."""
-        if message and (verdicts.is_undo(message) or verdicts.read(message)[0]):
+        if message and verdicts.is_undo(message):
             return []
         msgs = self.store.messages(name, session, limit=50)
         for n in range(len(msgs) - 1, -1, -1):
@@ -97,6 +97,8 @@ class PlayerSignals:
                 began = next((msgs[j].at for j in range(n - 1, -1, -1) if msgs[j].role == "user"), m.at)
                 break
         else:
+            return []
+        if message and verdicts.read(message, [it.title for it in self.store.get_items(shown).values()])[0]:
             return []
         acted = {e.item_id for e in self.store.interactions(user=name, kinds=["play", "watch", "like", "dislike", "skip"], since=began)}
         left = [i for i in dict.fromkeys(shown) if i not in acted and (on_page is None or i in on_page)]

@@ -47,14 +47,14 @@ def right_item(rows: list[dict], embed, tags: dict[str, list[str]] | None = None
     for r in aimed:
         shown = {f"shown-{k}": Item(id=f"shown-{k}", title=t, tags=tags.get(t, [])) for k, t in enumerate(r["shown"])}
         want = "dislike" if r["polarity"] == "dislike" else "like"
-        found = [v for v in verdicts.read(r["text"])[0] if v.kind == want]
+        found = [v for v in verdicts.read(r["text"], r["shown"])[0] if v.kind == want]
         if found and resolve(found[0].pointer, list(shown), shown, embed) == f"shown-{r['target']}":
             hit += 1
     return _rate(hit, len(aimed))
 
 
 def score(rows: list[dict]) -> dict:
-    found = [verdicts.read(r["text"]) for r in rows]
+    found = [verdicts.read(r["text"], r.get("shown")) for r in rows]
     said = [bool(v) for v, _ in found]
     truth = [bool(r["feedback"]) for r in rows]
     tp = sum(s and t for s, t in zip(said, truth))
@@ -71,7 +71,7 @@ def score(rows: list[dict]) -> dict:
 def mistakes(rows: list[dict], n: int = 12) -> list[dict]:
     out = []
     for r in rows:
-        v, rest = verdicts.read(r["text"])
+        v, rest = verdicts.read(r["text"], r.get("shown"))
         if bool(v) != bool(r["feedback"]):
             out.append({"text": r["text"][:140], "labelled": r.get("codes") or r["feedback"], "read": [x.kind for x in v]})
     return out[:n]

@@ -21,6 +21,12 @@ def resolve(ref: str | None, shown: list[str], visible: dict, embed=None, liked:
     last = [i for i in shown if i in visible]
     if r in visible:
         return r
+    for i in last:   # a verdict naming a shown title points at it by the title itself
+        if visible[i].title.lower() == r:
+            return i
+    place = re.search(r"\b(top|bottom|middle) one\b", r)
+    if place and last:   # the chat lists an answer top to bottom
+        return last[{"top": 0, "bottom": -1, "middle": len(last) // 2}[place.group(1)]]
     for word, n in ORDINALS.items():
         if re.search(rf"\b{word}\b", r) and n < len(last):
             return last[n]

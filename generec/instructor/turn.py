@@ -121,12 +121,12 @@ class Instructor:
             yield Say(f"Undone: your {res['kind']} of “{res['title']}” is no longer stored." if res["status"] == "ok"
                       else "There is no 👍 or 👎 in this chat to take back.")
             return ""
-        found, rest = verdicts.read(text)
+        visible = deps.catalog.visible(deps.user)
+        found, rest = verdicts.read(text, [visible[i].title for i in deps.shown if i in visible])
         if not found:
             return text
         yield Step("Reading your request", f"{len(found)} verdict(s) on what you were shown (via cue words)"
                    + (f", then “{rest}”" if rest else ""), seconds=time.perf_counter() - t0)
-        visible = deps.catalog.visible(deps.user)
         for v in found:
             item_id = self._pointed_at(deps, v.pointer, visible)
             if item_id is None:
