@@ -227,7 +227,7 @@ def instructor(settings: Settings, size: dict, log) -> dict:
     from .instructor import plan_set, request_sets
 
     figs, rows, notes, confusion = [], [], [], {}
-    manifest = request_sets()
+    manifest = [e for e in request_sets() if e["name"].startswith("instructor_")]
     sets = [e for e in manifest if e["role"] == "sealed"] + ([e for e in manifest if e["name"] == "instructor_fresh3"] if size["instr_limit"] == 0 else [])
     for e in sets:
         reqs = spread(load_requests(ROOT / e["file"]), size["instr_limit"] or None)
@@ -254,27 +254,46 @@ def instructor(settings: Settings, size: dict, log) -> dict:
 
 
 def verdicts_section(settings: Settings, size: dict, log) -> dict | None:
-    from .verdicts import score
+    """The verdict reader on the shipped on-screen sets (tune and sealed; with the right item), and on
+    ReDial seeker turns with IARD labels when that set was built into the data dir."""
+    from .instructor import request_sets
+    from .verdicts import embedder_and_tags, right_item, score
 
-    path = settings.data_dir / "eval" / "redial_iard.jsonl"
-    if not path.exists():
-        return None
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    sets = [(e["name"], ROOT / e["file"], e["role"]) for e in request_sets() if e["name"].startswith("verdicts_")]
+    iard = settings.data_dir / "eval" / "redial_iard.jsonl"
+    embed, tags = embedder_and_tags(settings)
     figs, plot_rows = [], []
-    for role in ("tune", "sealed"):
-        part = [r for r in rows if r.get("role", "tune") == role]
-        if not part:
-            continue
-        s = score(part)
+    for name, path, role in sets:
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        s, item = score(rows), right_item(rows, embed, tags)
+        aimed = [r for r in rows if r.get("feedback") and r.get("target") is not None and r.get("shown")]
         a, b = s["accuracy"], s["baseline_never_a_verdict"]
-        figs.append(fig(f"feedback told from other turns, {role}", a["rate"], a["n"], a["ci95"], role,
+        figs.append(fig(f"feedback told from requests and other turns, {name}", a["rate"], a["n"], a["ci95"], role,
                         [base("never a verdict", b["rate"], b["ci95"], b["n"])],
                         note=f"precision {s['precision']['rate']}, recall {s['recall']['rate']}, polarity {s['polarity']['rate']}"))
-        plot_rows += [(f"{role}: reader", a["rate"], a["ci95"]), (f"{role}: never a verdict", b["rate"], b["ci95"])]
-    return {"title": "Verdicts in words (ReDial seeker turns, IARD labels by other people)", "simulated": False, "figures": figs,
-            "plots": [bars("Feedback vs other turns: accuracy (95 % Wilson)", plot_rows, "accuracy")],
-            "command": f"python -m generec bench verdicts --set {path} --role all",
-            "notes": ["the set is non-commercial and not shipped: built by scripts/verdict_set.py into the data dir"]}
+        figs.append(fig(f"the right shown item, {name}", item["rate"], item["n"], item["ci95"], role,
+                        [base("a shown item at random", sum(1 / len(r["shown"]) for r in aimed) / max(1, len(aimed)), None, len(aimed))],
+                        note="verdicts with a target the labeller named"))
+        plot_rows += [(f"{name}: reader", a["rate"], a["ci95"]), (f"{name}: never a verdict", b["rate"], b["ci95"]),
+                      (f"{name}: right item", item["rate"], item["ci95"])]
+    if iard.exists():
+        rows = [json.loads(line) for line in iard.read_text().splitlines() if line.strip()]
+        for role in ("tune", "sealed"):
+            part = [r for r in rows if r.get("role", "tune") == role]
+            if not part:
+                continue
+            s = score(part)
+            a, b = s["accuracy"], s["baseline_never_a_verdict"]
+            figs.append(fig(f"feedback told from other turns, ReDial/IARD {role}", a["rate"], a["n"], a["ci95"], role,
+                            [base("never a verdict", b["rate"], b["ci95"], b["n"])],
+                            note=f"precision {s['precision']['rate']}, recall {s['recall']['rate']}, polarity {s['polarity']['rate']}"))
+            plot_rows += [(f"IARD {role}: reader", a["rate"], a["ci95"]), (f"IARD {role}: never a verdict", b["rate"], b["ci95"])]
+    return {"title": "Verdicts in words (on-screen sets written by a helper; ReDial seeker turns with IARD labels by other people)",
+            "simulated": False, "figures": figs,
+            "plots": [bars("Verdicts: accuracy and the right item (95 % Wilson)", plot_rows, "share")],
+            "command": "python -m generec bench verdicts --set tests/data/verdicts_sealed1.jsonl --role sealed"
+                       + (f"; python -m generec bench verdicts --set {iard} --role all" if iard.exists() else ""),
+            "notes": ["the IARD set is non-commercial and not shipped: built by scripts/verdict_set.py into the data dir"]}
 
 
 def items_section(settings: Settings, size: dict, log) -> dict | None:

@@ -77,12 +77,12 @@ def mistakes(rows: list[dict], n: int = 12) -> list[dict]:
     return out[:n]
 
 
-def _embedder_and_tags():
+def embedder_and_tags(settings=None):
     """The chat's text embedder (as configured) and the built corpus's tags by title (none when unbuilt)."""
     from ..config import Settings
     from ..models.embed import load_text_embedder
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
     tags = {}
     if (settings.data_dir / "generec.db").is_file() or not settings.db_url.startswith("sqlite"):
         from ..store import open_store
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     default_role = role_of(args.set)
     default_role = "tune" if default_role == "unlisted" else default_role
     rows = [json.loads(line) for line in args.set.read_text().splitlines() if line.strip()]
-    embed, tags = _embedder_and_tags() if any(r.get("target") is not None for r in rows) else (None, {})
+    embed, tags = embedder_and_tags() if any(r.get("target") is not None for r in rows) else (None, {})
     out = {}
     for role in (["tune", "sealed"] if args.role == "all" else [args.role]):
         part = [r for r in rows if r.get("role", default_role) == role]
