@@ -286,7 +286,8 @@ def test_verdicts_beyond_cue_words_point_at_positions_and_named_titles():
     from generec.instructor import verdicts
 
     shown = ["Kite festival on the beach", "Dog on a skateboard", "Rainy city street at night"]
-    one = lambda text: [(v.kind, v.pointer) for v in verdicts.read(text, shown)[0]]  # noqa: E731
+    def one(text):
+        return [(v.kind, v.pointer) for v in verdicts.read(text, shown)[0]]
     assert one("The second video was absolutely charming, well done.") == [("like", "the second")]
     assert one("number three is way too loud and chaotic") == [("dislike", "the third")]
     assert one("bottom one is not bad at all") == [("like", "the bottom one")]

@@ -105,13 +105,13 @@ def _content(text: str) -> set[str]:
             if len(w) > 2 and w not in FILLER and w not in _TITLE_STOP}
 
 
-_TITLE_STOP = set("and with for the from into out over one video clip".split())
+_TITLE_STOP = {"and", "with", "for", "the", "from", "into", "out", "over", "one", "video", "clip"}
 
 
 def _named(c: str, shown: list[str]) -> str | None:
     """The one shown title this clause names: two of its content words, or one of six letters or more."""
     words = _content(c)
-    hits = [t for t in shown if (lambda common: len(common) >= 2 or any(len(w) >= 6 for w in common))(words & _content(t))]
+    hits = [t for t in shown if len(common := words & _content(t)) >= 2 or any(len(w) >= 6 for w in common)]
     return hits[0] if len(hits) == 1 else None
 
 
