@@ -5,8 +5,9 @@ The set is JSONL, one user turn per line: `text`, `feedback` (true when the turn
 dislike on what was just recommended), `polarity` (like, dislike, mixed or ""), `request` (it
 also asks for something) and `role` (`tune` or `sealed`; a row without one takes its file's role
 in tests/data/MANIFEST.json). Rows may also carry `shown` (the titles on screen, in order) and
-`target` (the index of the one the verdict is about, the liked one of a mixed verdict). Each turn goes through the reader the
-chat uses (`instructor.verdicts.read`). Printed per role, with n and Wilson 95 % intervals:
+`target` (the index of the one the verdict is about, the liked one of a mixed verdict). Each turn
+goes through the reader the chat uses (`instructor.verdicts.read`). Printed per role, with n and
+Wilson 95 % intervals:
 - feedback-versus-not accuracy (a verdict found exactly when the turn gives one), beside the
   baseline that never finds one,
 - precision and recall of the verdicts found,
@@ -16,9 +17,10 @@ chat uses (`instructor.verdicts.read`). Printed per role, with n and Wilson 95 %
   chat's own `refs.resolve` and text embedder over the shown titles (their corpus tags when the
   built corpus has them), at that item.
 
-The set it was written for is ReDial seeker turns with IARD's human intent codes (ACC/REJ are
-feedback, AskForRec a request), built by `scripts/verdict_set.py`. Its annotations are
-non-commercial, so it is not shipped: pass its path.
+Sets: the shipped on-screen ones, `tests/data/verdicts_fresh.jsonl` (tune) and
+`verdicts_sealed1.jsonl` (sealed), and ReDial seeker turns with IARD's human intent codes (ACC/REJ
+are feedback, AskForRec a request), built by `scripts/verdict_set.py`; IARD's annotations are
+non-commercial, so that one is not shipped: pass its path.
 """
 from __future__ import annotations
 
