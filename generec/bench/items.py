@@ -97,7 +97,7 @@ def _user_means(per: list[dict], keys, users: list[dict]) -> tuple[dict, int]:
     """Each user's mean of every list in `keys` (users without a pick dropped), their taste group
     (`group`), and the pairs behind them."""
     m = {k: np.array([np.mean(p[k]) if p[k] else np.nan for p in per]) for k in keys}
-    m["group"] = np.array([u["group"] for u in users])
+    m["group"] = np.array([str(u.get("group", f"user {k}")) for k, u in enumerate(users)])   # no group: a user is its own
     ok = np.isfinite(m["chosen"])
     return {k: v[ok] for k, v in m.items()}, int(sum(len(p["chosen"]) for p in per))
 
