@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from ..config import Settings
 from ..instructor.planner import Planner
@@ -63,22 +64,26 @@ class GeneRec(People, Tools, Turns):
 
     def warm_up(self) -> None:
         """Load the LLM and the check models (the learned request screen included: fitted on the first
-        start, loaded afterwards) and evaluate the LLM's fixed prompt prefix, so the first request is quick."""
+        start, loaded afterwards) and evaluate the LLM's fixed prompt prefix, so the first request is
+        quick. Each step's seconds are kept in `warm_times` (the launcher prints them)."""
+        from PIL import Image
+
+        from ..fidelity import judge
+        from ..fidelity.backends import nsfw_scores
+        from ..fidelity.gate import context_for
+        from ..fidelity.semantic import warm_up
+
+        steps = [("catalog", lambda: self.catalog.heal(log.warning)),   # an item a crash left without vectors becomes searchable again
+                 ("request checks", lambda: self.screen(None, "hello")),
+                 ("learned screen", lambda: warm_up(context_for(self.settings))),   # fitted once, then loaded from the data dir
+                 ("policy judge", lambda: judge.score("hello", context_for(self.settings))),   # its prompt, read at the corpus build
+                 ("planner", lambda: self.instructor.planner.plan("hello")),   # last LLM call: its prompt stays loaded for the first turn
+                 ("frame model", lambda: nsfw_scores([Image.new("RGB", (64, 64))], context_for(self.settings)))]
+        self.warm_times = {}
         try:
-            self.catalog.heal(log.warning)   # an item a crash left without vectors becomes searchable again
-            self.screen(None, "hello")
-            from ..fidelity.gate import context_for
-            from ..fidelity.semantic import warm_up
-
-            warm_up(context_for(self.settings))   # the learned request screen: fitted once, then loaded from the data dir
-            from ..fidelity import judge
-
-            judge.score("hello", context_for(self.settings))   # the policy judge's prompt, read at the corpus build: loaded now
-            self.instructor.planner.plan("hello")   # last: the planner's prompt stays loaded for the first turn
-            from PIL import Image
-
-            from ..fidelity.backends import nsfw_scores
-
-            nsfw_scores([Image.new("RGB", (64, 64))], context_for(self.settings))   # the result check's frame model
+            for name, step in steps:
+                t0 = time.perf_counter()
+                step()
+                self.warm_times[name] = round(time.perf_counter() - t0, 2)
         except Exception as exc:  # warming is best effort; the first real turn reports real errors
             log.warning("warm-up failed: %s", exc)

@@ -48,7 +48,8 @@ def launch(settings: Settings | None = None, **kw):
     demo, settings = build(settings)
     t0 = time.monotonic()
     demo.generec_warming.join(timeout=WARM_WAIT_S)   # warming is best effort: after this long, serve anyway
-    print(f"models warm in {time.monotonic() - t0:.1f} s after the page was built", flush=True)
+    print(f"models warm in {time.monotonic() - t0:.1f} s after the page was built "
+          f"(steps, s: {getattr(demo.generec, 'warm_times', {})})", flush=True)
     opts = {**launch_options(demo.generec, settings), **kw}
     demo.queue(default_concurrency_limit=4, max_size=4 * settings.max_waiting).launch(
         server_name=settings.host, server_port=settings.port, **opts)
