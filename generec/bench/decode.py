@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     settings = settings or Settings.from_env()
     from ..llm.llamacpp import LlamaCppLLM
 
-    path = str(LlamaCppLLM.from_settings(settings).path)
+    path = str(LlamaCppLLM.path_for(settings))   # measure() loads it per setting
     threads = [int(t) for t in args.threads.split(",") if t] or sorted({settings.threads, max(2, settings.threads)})
     sizes = [int(n) for n in args.sequences.split(",")]
     rows = []

@@ -257,15 +257,17 @@ def verdicts_section(settings: Settings, size: dict, log) -> dict | None:
     """The verdict reader on the shipped on-screen sets (tune and sealed; with the right item), and on
     ReDial seeker turns with IARD labels when that set was built into the data dir."""
     from .instructor import request_sets
-    from .verdicts import embedder_and_tags, right_item, score
+    from .evaluate import load_requests
+    from .verdicts import embedder_and_tags, score
 
     sets = [(e["name"], ROOT / e["file"], e["role"]) for e in request_sets() if e["name"].startswith("verdicts_")]
     iard = settings.data_dir / "eval" / "redial_iard.jsonl"
     embed, tags = embedder_and_tags(settings)
     figs, plot_rows = [], []
     for name, path, role in sets:
-        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        s, item = score(rows), right_item(rows, embed, tags)
+        rows = load_requests(path)
+        s = score(rows, embed, tags)
+        item = s["right_item"]
         aimed = [r for r in rows if r.get("feedback") and r.get("target") is not None and r.get("shown")]
         a, b = s["accuracy"], s["baseline_never_a_verdict"]
         figs.append(fig(f"feedback told from requests and other turns, {name}", a["rate"], a["n"], a["ci95"], role,
@@ -277,7 +279,7 @@ def verdicts_section(settings: Settings, size: dict, log) -> dict | None:
         plot_rows += [(f"{name}: reader", a["rate"], a["ci95"]), (f"{name}: never a verdict", b["rate"], b["ci95"]),
                       (f"{name}: right item", item["rate"], item["ci95"])]
     if iard.exists():
-        rows = [json.loads(line) for line in iard.read_text().splitlines() if line.strip()]
+        rows = load_requests(iard)
         for role in ("tune", "sealed"):
             part = [r for r in rows if r.get("role", "tune") == role]
             if not part:

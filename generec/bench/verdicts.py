@@ -29,6 +29,7 @@ import json
 from pathlib import Path
 
 from ..instructor import verdicts
+from .evaluate import load_requests
 from .fidelity import wilson
 
 
@@ -37,25 +38,25 @@ def _rate(k: int, n: int) -> dict:
     return {"k": k, "n": n, "rate": round(k / n, 3) if n else None, "ci95": [round(x, 3) for x in lo_hi] if lo_hi else None}
 
 
-def right_item(rows: list[dict], embed, tags: dict[str, list[str]] | None = None) -> dict:
+def _right_item(rows: list[dict], found: list, embed, tags: dict[str, list[str]]) -> dict:
     """Of the feedback rows with a target, how many resolve to it: the first verdict of the row's
-    polarity (a like for mixed) read from the text, its pointer resolved among the shown items."""
+    polarity (a like for mixed) the reader `found`, its pointer resolved among the shown items."""
     from ..instructor.refs import resolve
     from ..types import Item
 
-    tags = tags or {}
-    aimed = [r for r in rows if r.get("feedback") and r.get("target") is not None and r.get("shown")]
+    aimed = [(r, v) for r, (v, _) in zip(rows, found) if r.get("feedback") and r.get("target") is not None and r.get("shown")]
     hit = 0
-    for r in aimed:
+    for r, read in aimed:
         shown = {f"shown-{k}": Item(id=f"shown-{k}", title=t, tags=tags.get(t, [])) for k, t in enumerate(r["shown"])}
         want = "dislike" if r["polarity"] == "dislike" else "like"
-        found = [v for v in verdicts.read(r["text"], r["shown"])[0] if v.kind == want]
-        if found and resolve(found[0].pointer, list(shown), shown, embed) == f"shown-{r['target']}":
+        first = next((v for v in read if v.kind == want), None)
+        if first is not None and resolve(first.pointer, list(shown), shown, embed) == f"shown-{r['target']}":
             hit += 1
     return _rate(hit, len(aimed))
 
 
-def score(rows: list[dict]) -> dict:
+def score(rows: list[dict], embed=None, tags: dict[str, list[str]] | None = None) -> dict:
+    """The figures above; with a text `embed`der, also the right item (rows with a `target`)."""
     found = [verdicts.read(r["text"], r.get("shown")) for r in rows]
     said = [bool(v) for v, _ in found]
     truth = [bool(r["feedback"]) for r in rows]
@@ -63,11 +64,14 @@ def score(rows: list[dict]) -> dict:
     polar = [(v, r) for (v, _), s, r in zip(found, said, rows) if s and r["feedback"] and r["polarity"] in ("like", "dislike")]
     right_polarity = sum(all(x.kind == r["polarity"] for x in v) for v, r in polar)
     asks = [(v, rest) for (v, rest), r in zip(found, rows) if r.get("request")]
-    return {"accuracy": _rate(sum(s == t for s, t in zip(said, truth)), len(rows)),
-            "baseline_never_a_verdict": _rate(sum(not t for t in truth), len(rows)),
-            "precision": _rate(tp, sum(said)), "recall": _rate(tp, sum(truth)),
-            "polarity": _rate(right_polarity, len(polar)),
-            "requests_kept": _rate(sum(bool(rest) for _, rest in asks), len(asks))}
+    out = {"accuracy": _rate(sum(s == t for s, t in zip(said, truth)), len(rows)),
+           "baseline_never_a_verdict": _rate(sum(not t for t in truth), len(rows)),
+           "precision": _rate(tp, sum(said)), "recall": _rate(tp, sum(truth)),
+           "polarity": _rate(right_polarity, len(polar)),
+           "requests_kept": _rate(sum(bool(rest) for _, rest in asks), len(asks))}
+    if embed is not None:
+        out["right_item"] = _right_item(rows, found, embed, tags or {})
+    return out
 
 
 def mistakes(rows: list[dict], n: int = 12) -> list[dict]:
@@ -107,16 +111,14 @@ def main(argv: list[str] | None = None) -> int:
 
     default_role = role_of(args.set)
     default_role = "tune" if default_role == "unlisted" else default_role
-    rows = [json.loads(line) for line in args.set.read_text().splitlines() if line.strip()]
+    rows = load_requests(args.set)
     embed, tags = embedder_and_tags() if any(r.get("target") is not None for r in rows) else (None, {})
     out = {}
     for role in (["tune", "sealed"] if args.role == "all" else [args.role]):
         part = [r for r in rows if r.get("role", default_role) == role]
         if not part:
             continue
-        out[role] = score(part)
-        if embed is not None:
-            out[role]["right_item"] = right_item(part, embed, tags)
+        out[role] = score(part, embed, tags)
         if args.mistakes and role == "tune":
             out["tune_mistakes"] = mistakes(part)
     print(json.dumps(out, indent=1, ensure_ascii=False))

@@ -157,15 +157,19 @@ class LlamaCppLLM:
 
     @classmethod
     def from_settings(cls, settings, fast: bool = False) -> "LlamaCppLLM":
+        return cls(cls.path_for(settings, fast), settings.threads, state_dir=settings.data_dir / "cache" / "llm", slots=settings.llm_slots)
+
+    @staticmethod
+    def path_for(settings, fast: bool = False) -> Path:
+        """The GGUF these settings use (`GENEREC_LLM_MODEL_PATH`, else the bundled 1.5B or, `fast`, 0.5B), not loaded."""
         from ..models.cache import ModelMissing, model_path
 
         if settings.llm_model_path:
-            return cls(Path(settings.llm_model_path), settings.threads, state_dir=settings.data_dir / "cache" / "llm", slots=settings.llm_slots)
+            return Path(settings.llm_model_path)
         try:
-            path = model_path("qwen2.5-coder-0.5b" if fast else "qwen2.5-coder-1.5b", settings)
+            return model_path("qwen2.5-coder-0.5b" if fast else "qwen2.5-coder-1.5b", settings)
         except ModelMissing as exc:
             raise LLMUnavailable(str(exc)) from exc
-        return cls(path, settings.threads, state_dir=settings.data_dir / "cache" / "llm", slots=settings.llm_slots)
 
     def _bring_back(self, llm, msgs: list[dict]) -> tuple[dict, str, str, object]:
         """(cache, family, prefix, saved state) for this call's system + examples, with the
