@@ -33,7 +33,7 @@ def create_requests(n: int) -> list[str]:
     from .evaluate import load_requests
     from .instructor import request_sets
 
-    rows = [r for e in request_sets() if e["role"] == "tune" and e["name"].startswith("instructor_") for r in load_requests(ROOT / e["file"])]
+    rows = [r for e in request_sets("instructor_") if e["role"] == "tune" for r in load_requests(ROOT / e["file"])]
     texts = [r["text"] for r in rows if r["gold"]["action"] == "create" and "upload" not in r.get("tags", [])]
     return list(dict.fromkeys(texts))[:n]
 

@@ -33,10 +33,11 @@ def _planner(settings: Settings, backend: str) -> Planner:
     return Planner(load_llm(settings, spec), fast="plain" in plus, check="alone" not in plus)
 
 
-def request_sets() -> list[dict]:
-    """The labelled request sets of tests/data/MANIFEST.json: name, file, role (train, tune or sealed)."""
+def request_sets(prefix: str = "") -> list[dict]:
+    """The labelled sets of tests/data/MANIFEST.json whose name starts with `prefix` ("instructor_",
+    "verdicts_"): name, file, role (train, tune or sealed)."""
     manifest = ROOT / "tests" / "data" / "MANIFEST.json"
-    return json.loads(manifest.read_text()) if manifest.exists() else []
+    return [e for e in json.loads(manifest.read_text()) if e["name"].startswith(prefix)] if manifest.exists() else []
 
 
 def role_of(path: Path) -> str:

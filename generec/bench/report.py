@@ -227,7 +227,7 @@ def instructor(settings: Settings, size: dict, log) -> dict:
     from .instructor import plan_set, request_sets
 
     figs, rows, notes, confusion = [], [], [], {}
-    manifest = [e for e in request_sets() if e["name"].startswith("instructor_")]
+    manifest = request_sets("instructor_")
     sets = [e for e in manifest if e["role"] == "sealed"] + ([e for e in manifest if e["name"] == "instructor_fresh3"] if size["instr_limit"] == 0 else [])
     for e in sets:
         reqs = spread(load_requests(ROOT / e["file"]), size["instr_limit"] or None)
@@ -260,7 +260,7 @@ def verdicts_section(settings: Settings, size: dict, log) -> dict | None:
     from .evaluate import load_requests
     from .verdicts import embedder_and_tags, score
 
-    sets = [(e["name"], ROOT / e["file"], e["role"]) for e in request_sets() if e["name"].startswith("verdicts_")]
+    sets = [(e["name"], ROOT / e["file"], e["role"]) for e in request_sets("verdicts_")]
     iard = settings.data_dir / "eval" / "redial_iard.jsonl"
     embed, tags = embedder_and_tags(settings)
     figs, plot_rows = [], []

@@ -121,9 +121,9 @@ def _verdict(clause: str, asked: bool = False, shown: list[str] | None = None, w
     c = re.sub(r"([a-z])\1{2,}", r"\1", clause.strip().lower().replace("’", "'"))   # "cuuute" is "cute"
     if not c or NOT_A_VERDICT.search(c) or asked or QUESTION.match(c):
         return None
-    kind = _polarity(c)
+    kind, title = _polarity(c), _named(c, shown or [])
     if kind is None and whole and not ASKS.search(whole.lower()) and "?" not in whole and (
-            POSITION.match(c) or ORDINAL_ANY.search(c) or _named(c, shown or [])):
+            POSITION.match(c) or ORDINAL_ANY.search(c) or title):
         kind = _polarity(whole.lower())
     if kind is None:
         return None
@@ -133,7 +133,6 @@ def _verdict(clause: str, asked: bool = False, shown: list[str] | None = None, w
     if pos:
         word = pos.group(0).removeprefix("the ").split()
         return Verdict(kind, "the " + (NUMBER.get(word[-1], word[-1]) if word[0] == "number" else " ".join(word)), c)
-    title = _named(c, shown or [])
     if title:
         return Verdict(kind, title, c)
     if (o := ORDINAL_ANY.search(c)):
