@@ -3,9 +3,10 @@
 On a private copy of the data dir (appbench.copy_data_dir, plus its fitted models and caches) it
 makes one account per session (`load01`, …), starts `python app.py` with `GENEREC_AUTH=accounts`
 on a free loopback port and runs the sessions in threads, each its own signed-in gradio_client.
-A session sends `--turns` retrieval requests in a row (with `--think S`, pausing about S seconds between them, as a person
-reading or watching; by default none: a stress test where the next request follows each answer) and likes or dislikes one shown video after
-each served turn (`/feedback`). A turn is served, declined by the request screen, refused at once
+A session sends `--turns` retrieval requests in a row (with `--think S`, pausing about S seconds
+between them, as a person reading or watching; by default none: a stress test where the next
+request follows each answer) and likes or dislikes one shown video after each served turn
+(`/feedback`); with `--create TEXT`, one more account asks for a video meanwhile. A turn is served, declined by the request screen, refused at once
 ("busy" / "wait": the session waits what it was told, at most 30 s, then sends its next request)
 or an error. Per turn: submit-to-result latency and queue wait (until Gradio's status leaves the
 queue). Afterwards, with the app stopped, the database is read back: each acknowledged like or
