@@ -131,12 +131,16 @@ def creation(url: str, i: int, text: str, out: dict, log) -> None:
     log(f"  creation {out.get('kind')} {out.get('s', 0):.1f} s {out.get('shown')}")
 
 
-def made_items(db_url: str, ids: list[str]) -> list[str]:
-    """Which of `ids` the store holds as AI-created items."""
+def made_items(db_url: str, ids: list[str]) -> dict[str, dict]:
+    """Which of `ids` the store holds as AI-created items, with where each one's time went (the
+    creator's stage seconds) and which model wrote its storyboard."""
     from ..store import open_store
 
     with open_store(db_url) as store:
-        return [i for i in ids if (it := store.get_item(i)) is not None and it.origin == "ai_created"]
+        items = [it for i in ids if (it := store.get_item(i)) is not None and it.origin == "ai_created"]
+    board = lambda it: it.provenance.get("storyboard") or {}  # noqa: E731
+    return {it.id: {"stage_s": it.provenance.get("stage_times", {}), "storyboard": f"{board(it).get('source', '')} {board(it).get('model', '')}".strip()}
+            for it in items}
 
 
 def reconcile(db_url: str, rows: list[dict]) -> dict:
@@ -189,7 +193,7 @@ def table(r: dict) -> str:
              f"latency     served turns {spread(r['latency_s'])}", f"queue wait  {spread(r['queue_wait_s'])}",
              f"throughput  {f(r['served_per_min'], ' served turns/min')} over {f(r['wall_s'])}",
              f"server log  {r['server_log_errors']} error lines",
-             *([f"creation    {r['creation']['text']!r}: {r['creation']['kind']} in {f(r['creation']['s'])}, AI-made items shown {r['creation']['made']} {r['creation']['note'][:80]}"]
+             *([f"creation    {r['creation']['text']!r}: {r['creation']['kind']} in {f(r['creation']['s'])}, AI-made items shown {json.dumps(r['creation']['made'])} {r['creation']['note'][:80]}"]
                if r.get("creation") else []), "", f"{'rows':<14}{'acknowledged':>13}{'stored':>8}{'lost':>6}"]
     lines += [f"{k:<14}{v['acknowledged']:>13}{v['stored']:>8}{v['lost']:>6}" for k, v in r["rows"].items()]
     return "\n".join(lines + [f"lost in all  {r['lost']}"] + [f"  error: {e}" for e in r["first_errors"]]

@@ -83,16 +83,26 @@ class Instructor:
         t0 = time.perf_counter()
         yield Step("Reading your request", "…", status="pending")
         tools = make_tools(deps)
+        judged = False   # the cue words read a verdict: the model's reading of the rest is not asked for one
         if upload not in ("image", "video") and (verdicts.is_undo(text) or deps.shown):
             rest = yield from self._verdicts(deps, tools, text, t0)
             if not rest:
                 return
             if rest != text:   # "love it, more like that": the verdict is stored, now the request
-                text, t0 = rest, time.perf_counter()
+                judged, text, t0 = True, rest, time.perf_counter()
                 yield Step("Reading your request", "…", status="pending")
         plan = self.plan(deps, text, extra_terms, upload)
         visible = deps.catalog.visible(deps.user)
         g = plan.guidance
+        if g.verdict and not judged and deps.shown and upload not in ("image", "video"):   # one the cue words missed ("what a snooze")
+            found, rest = verdicts.from_plan(g, text, [visible[i].title for i in deps.shown if i in visible])
+            if found:
+                yield Step("Reading your request", "a verdict on what you were shown (read by the model)"
+                           + (f", then {describe(g)}" if rest else ""), seconds=time.perf_counter() - t0)
+                yield from self._store_verdicts(deps, tools, found, visible)
+                if not rest:
+                    return
+                g.verdict = None
         via = "" if plan.source == "llm" else f" (via {plan.source})"
         if upload in ("image", "video") and not (text or "").strip() and g.action != "retrieve":
             # a picture or video with no words: look for things like it (the planner sees only labels)
@@ -127,6 +137,10 @@ class Instructor:
             return text
         yield Step("Reading your request", f"{len(found)} verdict(s) on what you were shown (via cue words)"
                    + (f", then “{rest}”" if rest else ""), seconds=time.perf_counter() - t0)
+        yield from self._store_verdicts(deps, tools, found, visible)
+        return rest
+
+    def _store_verdicts(self, deps: Deps, tools: dict, found: list, visible: dict) -> Iterator[Event]:
         for v in found:
             item_id = self._pointed_at(deps, v.pointer, visible)
             if item_id is None:
@@ -140,7 +154,6 @@ class Instructor:
             yield Step("Noted your verdict", f"{v.kind} · “{res['title']}” (from “{v.words}”)")
             more = "I'll show more like it" if v.kind == "like" else "I'll show fewer like it"
             yield Say(f"Got it: you {'liked' if v.kind == 'like' else 'disliked'} “{res['title']}”; {more}. Say “undo” to take that back.")
-        return rest
 
     @staticmethod
     def _pointed_at(deps: Deps, pointer: str, visible: dict) -> str | None:
