@@ -12,7 +12,6 @@ import time
 
 from ..config import Settings
 from ..instructor.planner import Planner
-from ..instructor.rules import known_words
 from ..instructor.turn import Instructor
 from ..limits import Limits
 from ..llm import LLMUnavailable, load_llm
@@ -57,9 +56,7 @@ class GeneRec(People, Tools, Turns):
                     if self.settings.strict:   # `make test`: a configured model that fails is an error
                         raise
                     log.warning("LLM unavailable, planning with keyword rules: %s", exc)
-            fast = self.settings.plan_fast if llm is not None and self.settings.plan_fast != "off" else False
-            known = known_words(self.store) if fast else None
-            self._instructor = Instructor(Planner(llm, fast=fast, known=known))
+            self._instructor = Instructor(Planner.configured(llm, self.settings, self.store))
         return self._instructor
 
     def warm_up(self) -> None:

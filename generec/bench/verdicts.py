@@ -114,16 +114,12 @@ def _chat_planner(spec: str):
     """The planner the chat builds (`app.wiring`): the LLM, the plain-search shortcut, the corpus's words."""
     from ..config import Settings
     from ..instructor.planner import Planner
-    from ..instructor.rules import known_words
     from ..llm import load_llm
     from ..store import open_store
 
     settings = Settings.from_env()
-    llm = load_llm(settings, None if spec == "default" else spec)
-    fast = settings.plan_fast if settings.plan_fast != "off" else False
     with open_store(settings.db_url) as store:
-        known = known_words(store) if fast else None
-    return Planner(llm, fast=fast, known=known)
+        return Planner.configured(load_llm(settings, None if spec == "default" else spec), settings, store)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -43,6 +43,14 @@ class Planner:
         self.known = known   # the corpus's words (rules.vocabulary): a plain search uses only these
         self.check = check   # the cue-word reading corrects the model's plan (`reconcile`); off only to measure the model alone
 
+    @classmethod
+    def configured(cls, llm, settings, store) -> "Planner":
+        """The chat's planner: with a model, the plain-search shortcut of `GENEREC_PLAN_FAST` over the corpus's words."""
+        from .rules import known_words
+
+        fast = settings.plan_fast if llm is not None and settings.plan_fast != "off" else False
+        return cls(llm, fast=fast, known=known_words(store) if fast else None)
+
     @cached_property
     def system(self) -> str:
         return render("instructor_system.j2")

@@ -60,9 +60,9 @@ FILLER = set("so really very quite just too the a an it this that one was is it'
 POLITE = set("thanks thank you cheers pls please ta thx lol haha nice".split())
 UNDO = re.compile(r"^\s*(undo|undo (that|it|this)|take (that|it) back|never ?mind (that|the (like|dislike|rating)))\s*[.!]*\s*$")
 CLAUSE = re.compile(r"([,.;!?]+|\s+(?:but|and|then)\s+|\s+-\s+)")
-# a question about an item is no verdict on it ("is it any good?", "what makes it a good movie?")
 # "I hate spiders", "I really like trains": a standing taste for a topic, not a verdict on an item
 TOPIC_LIKING = re.compile(r"\bi (really |so |do )?(don'?t |do not |never )?(love|like|hate|enjoy|adore|can'?t stand)\b")
+# a question about an item is no verdict on it ("is it any good?", "what makes it a good movie?")
 QUESTION = re.compile(r"^(is|was|are|were|did|does|do|what|how|why|which|who|have you|has|can|could|would|will|should)\b")
 
 
@@ -87,13 +87,18 @@ def _vader():
     return SentimentIntensityAnalyzer()
 
 
-def _polarity(c: str) -> str | None:
+def _cued(c: str) -> str | None:
+    """A clause's polarity by the cue words alone ("not bad" before "bad")."""
     if NOT_BAD.search(c):
         return "like"
     if NEGATIVE.search(c) or TOO.search(c):
         return "dislike"
-    if POSITIVE.search(c):
-        return "like"
+    return "like" if POSITIVE.search(c) else None
+
+
+def _polarity(c: str) -> str | None:
+    if (kind := _cued(c)):
+        return kind
     for kind, marks in EMOJI.items():
         if any(m in c for m in marks):
             return kind
@@ -153,12 +158,8 @@ def leaning(text: str) -> str | None:
     """Which way a whole message leans: the cue words of its first clause that has any, else VADER
     on all of it (no judging verb needed here: this only confirms a verdict the planner read)."""
     for c in CLAUSE.split(text.lower())[::2]:
-        if NOT_BAD.search(c):
-            return "like"
-        if NEGATIVE.search(c) or TOO.search(c):
-            return "dislike"
-        if POSITIVE.search(c):
-            return "like"
+        if (kind := _cued(c)):
+            return kind
     sia = _vader()
     score = sia.polarity_scores(text.lower())["compound"] if sia else 0.0
     return "like" if score >= SENTIMENT else "dislike" if score <= -SENTIMENT else None
