@@ -189,6 +189,8 @@ def test_resolve_references():
     shown = ["a", "b", "c"]
     assert resolve("the second one", shown, vis) == "b"
     assert resolve("the last one", shown, vis) == "c"
+    assert resolve("the secnd one", shown, vis) == "b" and resolve("thrid", shown, vis) == "c"   # typed in a hurry
+    assert resolve("the sound one", shown, vis) is None                                          # not near an ordinal
     assert resolve("that one", shown, vis, liked=["c"]) == "c"
     assert resolve("it", shown, vis) == "a"
     assert resolve("the long one", shown, vis) == "b"

@@ -331,6 +331,12 @@ def test_verdicts_beyond_cue_words_point_at_positions_and_named_titles():
     assert one("call the second one 'Happy Dreams'") == [] and one("put some text on it saying happy birthday") == []
     assert one("the kite one is way too long, can you get it under a minute") == []   # why to edit it, not a rating
     assert one("loved it, more like that") == [("like", "it")]
+    # beside an edit or a creation, a liking in its own clause is a verdict and the message is planned whole;
+    # a dislike there is why to change it, and what something would be is no judgement
+    ask = "loved the skateboard one, can you make it look vintage?"
+    assert one(ask) == [("like", "Dog on a skateboard")] and verdicts.read(ask, shown)[1] == ask
+    assert one("the kite one is dull, give it a warmer look") == [] and one("make the great one look vintage") == []
+    assert one("add music to the kite one, it'd be perfect for a party") == []
 
 
 # -- the next answer ----------------------------------------------------------------------------------

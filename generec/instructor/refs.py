@@ -5,6 +5,7 @@ so `../../etc/passwd` or another user's private item simply resolves to nothing.
 """
 from __future__ import annotations
 
+import difflib
 import re
 
 import numpy as np
@@ -30,6 +31,10 @@ def resolve(ref: str | None, shown: list[str], visible: dict, embed=None, liked:
     for word, n in ORDINALS.items():
         if re.search(rf"\b{word}\b", r) and n < len(last):
             return last[n]
+    for word in re.findall(r"[a-z]{4,}", r):   # as typed in a hurry: "the secnd one", "thrid", "frist"
+        near = difflib.get_close_matches(word, [w for w in ORDINALS if w.isalpha()], n=1, cutoff=0.8)
+        if near and ORDINALS[near[0]] < len(last):
+            return last[ORDINALS[near[0]]]
     if re.search(r"\blast\b", r) and last:
         return last[-1]
     if DEICTIC.match(r):

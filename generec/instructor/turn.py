@@ -85,11 +85,11 @@ class Instructor:
         tools = make_tools(deps)
         judged = False   # the cue words read a verdict: the model's reading of the rest is not asked for one
         if upload not in ("image", "video") and (verdicts.is_undo(text) or deps.shown):
-            rest = yield from self._verdicts(deps, tools, text, t0)
+            rest, judged = yield from self._verdicts(deps, tools, text, t0)
             if not rest:
                 return
-            if rest != text:   # "love it, more like that": the verdict is stored, now the request
-                judged, text, t0 = True, rest, time.perf_counter()
+            if judged:   # "love it, more like that": the verdict is stored, now the request
+                text, t0 = rest, time.perf_counter()
                 yield Step("Reading your request", "…", status="pending")
         plan = self.plan(deps, text, extra_terms, upload)
         visible = deps.catalog.visible(deps.user)
@@ -124,21 +124,22 @@ class Instructor:
 
     def _verdicts(self, deps: Deps, tools: dict, text: str, t0: float) -> Iterator[Event]:
         """Store the verdicts in words on shown items ("I love the second one"), say what was
-        understood, with an undo; returns the rest of the message still to plan ("" for none)."""
+        understood, with an undo; returns the rest of the message still to plan ("" for none) and
+        whether a verdict was read."""
         if verdicts.is_undo(text):
             yield Step("Reading your request", "undo the last 👍/👎 of this chat (via cue words)", seconds=time.perf_counter() - t0)
             res = tools["take_back_rating"].invoke({})
             yield Say(f"Undone: your {res['kind']} of “{res['title']}” is no longer stored." if res["status"] == "ok"
                       else "There is no 👍 or 👎 in this chat to take back.")
-            return ""
+            return "", False
         visible = deps.catalog.visible(deps.user)
         found, rest = verdicts.read(text, [visible[i].title for i in deps.shown if i in visible])
         if not found:
-            return text
+            return text, False
         yield Step("Reading your request", f"{len(found)} verdict(s) on what you were shown (via cue words)"
                    + (f", then “{rest}”" if rest else ""), seconds=time.perf_counter() - t0)
         yield from self._store_verdicts(deps, tools, found, visible)
-        return rest
+        return rest, True
 
     def _store_verdicts(self, deps: Deps, tools: dict, found: list, visible: dict) -> Iterator[Event]:
         for v in found:

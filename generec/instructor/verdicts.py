@@ -34,7 +34,9 @@ POSITIVE = re.compile(
     r"\b(love[ds]?|loving|great|awesome|amazing|brilliant|perfect|fantastic|beautiful|lovely|wonderful|excellent|"
     r"superb|cool|nice|enjoyed|favou?rite|hilarious|cute|good|fun|thumbs? up|wholesome|adorable|banger|epic|10/10|"
     r"i (really |so |do |quite )?like[ds]?|liked|like[ds]? (it|this|that|these|those))\b")
-NOT_A_VERDICT = re.compile(r"\b(you'?re|you are|i'?d like|would like|like to|like it was|(something|anything|more|ones?|stuff) like|similar)\b")
+# a wish, a likeness, or what something would be ("it'd be perfect for halloween"), not a judgement of what was seen
+NOT_A_VERDICT = re.compile(r"\b(you'?re|you are|i'?d like|would like|like to|like it was|(something|anything|more|ones?|stuff) like|similar|"
+                           r"(it'?d|that'?d|would|will|gonna) be)\b")
 NOT_BAD = re.compile(r"\b(not|isn'?t|wasn'?t|ain'?t) (too |that |so |half |at all )?bad\b")
 TOO = re.compile(r"\btoo (loud|noisy|quiet|long|slow|fast|dark|bright|busy|chaotic|much|repetitive|short|weird|random)\b")
 ORDINAL = r"(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)"
@@ -60,6 +62,7 @@ FILLER = set("so really very quite just too the a an it this that one was is it'
 POLITE = set("thanks thank you cheers pls please ta thx lol haha nice".split())
 UNDO = re.compile(r"^\s*(undo|undo (that|it|this)|take (that|it) back|never ?mind (that|the (like|dislike|rating)))\s*[.!]*\s*$")
 CLAUSE = re.compile(r"([,.;!?]+|\s+(?:but|and|then)\s+|\s+-\s+)")
+CHANGE = re.compile(r"\b(rewrite|redo|edit|add|remove|fix|brighten|darken|louder|quieter|crop|mute|overlay|put|lop|loop|rename|name)\b")
 # "I hate spiders", "I really like trains": a standing taste for a topic, not a verdict on an item
 TOPIC_LIKING = re.compile(r"\bi (really |so |do )?(don'?t |do not |never )?(love|like|hate|enjoy|adore|can'?t stand)\b")
 # a question about an item is no verdict on it ("is it any good?", "what makes it a good movie?")
@@ -184,23 +187,31 @@ def from_plan(g, text: str, shown: list[str] | None = None) -> tuple[list[Verdic
     return [Verdict(g.verdict, g.item_ref or "this", low, bare=not g.item_ref)], text if asks else ""
 
 
+def _changes(low: str) -> bool:
+    """The text asks to edit something or to make something new."""
+    return bool(re.search(CREATE, low) or CHANGE.search(low) or any(re.search(p, low) for _, p in EDIT_OPS))
+
+
 def read(text: str, shown: list[str] | None = None) -> tuple[list[Verdict], str]:
     """The verdicts a message gives, and the rest of it (the request part; "" when it asks nothing).
     `shown`: the titles on screen, so a clause naming one points at it.
-    A message that names an edit or a creation is a request ("the title is boring, rewrite it").
+    A message that names an edit or a creation is a request, planned whole: a dislike there is why
+    to change it ("the title is boring, rewrite it"), while a liking in a clause of its own is a
+    verdict too ("love the cockatoo one, can you make it loop?").
     A bare verdict ("meh") beside other words counts when it turns the answer down ("boring, show
     me something funny"), not when it is a nod ("great, now cats"); a shown title named in the
     other words is what it is about."""
     text = (text or "").strip()
     low = " " + text.lower() + " "
-    if re.search(CREATE, low) or re.search(r"\b(rewrite|redo|edit|add|remove|fix|brighten|darken|louder|quieter|crop|mute|overlay|put|lop|loop|rename|name)\b", low) or any(re.search(p, low) for _, p in EDIT_OPS):
-        return [], text
+    change = _changes(low)
     verdicts, rest = [], []
     parts = CLAUSE.split(text)
     for clause, after in zip(parts[::2], parts[1::2] + [""]):
         if not clause or not clause.strip():
             continue
         v = _verdict(clause, asked="?" in after, shown=shown, whole=text)
+        if v and change and (v.kind != "like" or v.bare or _changes(f" {clause.lower()} ")):
+            v = None
         if v:
             verdicts.append(v)
         else:
@@ -213,6 +224,8 @@ def read(text: str, shown: list[str] | None = None) -> tuple[list[Verdict], str]
                 v.pointer, v.bare = named[0], False
     if not verdicts:
         return [], text
+    if change:
+        return verdicts, text
     if any(TOO.search(v.words) for v in verdicts) and any(re.search(r"\b(it|this|them)\b", c.lower()) for c in rest):
         return [], text   # "the explainer is way too long, can you get it under a minute": why to edit it, planned whole
     leftover = ", ".join(rest)
