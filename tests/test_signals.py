@@ -280,37 +280,6 @@ def test_a_topic_liked_in_words_is_a_search_not_a_verdict_and_undo_with_nothing_
     assert item_map and not small_app.store.interactions(user="alice", kinds=["like"])
 
 
-def test_a_verdict_the_cue_words_miss_is_read_by_the_model_where_the_message_allows_one(small_app):
-    """The planner's `verdict` (a fake chat model emitting guidance) is stored on the item its
-    item_ref points at and said to come from the model; a question, or a verdict the message does not
-    lean towards, stores nothing and the turn is answered as planned; a verdict with a request does both."""
-    from generec.instructor.planner import Planner
-    from generec.instructor.turn import Instructor
-    from generec.llm.fake import FakeLLM
-    from generec.ui.chat import build_demo
-
-    app, fake = small_app, FakeLLM()
-    app._instructor = Instructor(Planner(fake))
-    fns = {f.api_name: f.fn for f in build_demo(app, mode="accounts").fns.values() if f.api_name}
-    fake.enqueue({"action": "retrieve", "query": "dog"})
-    item_map, _ = said(fns, "a dog", {})
-    shown = list(dict.fromkeys(item_map.values()))
-    liked = lambda: [e.item_id for e in app.store.interactions(user="alice", kinds=["like"])]  # noqa: E731
-    fake.enqueue({"action": "chat", "verdict": "like", "item_ref": "the middle one"})
-    _, reply = said(fns, "the middle one made me smile", item_map)
-    assert liked() == [shown[1]] and f"you liked “{app.catalog.item(shown[1]).title}”" in reply
-    assert "the middle one made me smile" in fake.history[-1]["user"] and not fake.queue   # the model read it
-    fake.enqueue({"action": "chat", "verdict": "like", "item_ref": "the third one"})
-    _, reply = said(fns, "did the third one make you smile?", item_map)      # a question: no verdict
-    assert liked() == [shown[1]] and "Got it" not in reply
-    fake.enqueue({"action": "chat", "verdict": "dislike", "item_ref": "the first one"})
-    said(fns, "the first one made me smile", item_map)                       # leans the other way: nothing stored
-    assert not app.store.interactions(user="alice", kinds=["dislike"])
-    fake.enqueue({"action": "retrieve", "verdict": "like", "item_ref": "the third one", "query": "sea"})
-    item_map2, reply = said(fns, "the third one made me smile, any with the sea?", item_map)
-    assert liked() == [shown[1], shown[2]] and item_map2 != item_map     # stored, and searched too
-
-
 def test_verdicts_beyond_cue_words_point_at_positions_and_named_titles():
     """VADER rates clauses the cue words miss; a position written as people write it, or a shown
     title named in the message, is what the verdict is about; an instruction's tone is no verdict."""

@@ -6,9 +6,7 @@ dislike on what was just recommended), `polarity` (like, dislike, mixed or ""), 
 also asks for something) and `role` (`tune` or `sealed`; a row without one takes its file's role
 in tests/data/MANIFEST.json). Rows may also carry `shown` (the titles on screen, in order) and
 `target` (the index of the one the verdict is about, the liked one of a mixed verdict). Each turn
-goes through the reader the chat uses (`instructor.verdicts.read`), and with `--llm SPEC` also
-through the chat's planner where the cue words found no verdict (`verdicts.from_plan`), as a chat
-turn does. Printed per role, with n and
+goes through the reader the chat uses (`instructor.verdicts.read`). Printed per role, with n and
 Wilson 95 % intervals:
 - feedback-versus-not accuracy (a verdict found exactly when the turn gives one), beside the
   baseline that never finds one,
@@ -57,19 +55,9 @@ def _right_item(rows: list[dict], found: list, embed, tags: dict[str, list[str]]
     return _rate(hit, len(aimed))
 
 
-def reading(r: dict, planner=None) -> tuple[list, str]:
-    """A row read as the chat reads it: the cue words, then (given the chat's `planner`, with an
-    LLM) the verdict the model finds in its plan when the cue words found none."""
-    found = verdicts.read(r["text"], r.get("shown"))
-    if found[0] or planner is None or not r.get("shown"):
-        return found
-    plan = planner.plan(r["text"], [{"title": t} for t in r["shown"]])
-    return verdicts.from_plan(plan.guidance, r["text"], r["shown"])
-
-
-def score(rows: list[dict], embed=None, tags: dict[str, list[str]] | None = None, planner=None) -> dict:
+def score(rows: list[dict], embed=None, tags: dict[str, list[str]] | None = None) -> dict:
     """The figures above; with a text `embed`der, also the right item (rows with a `target`)."""
-    found = [reading(r, planner) for r in rows]
+    found = [verdicts.read(r["text"], r.get("shown")) for r in rows]
     said = [bool(v) for v, _ in found]
     truth = [bool(r["feedback"]) for r in rows]
     tp = sum(s and t for s, t in zip(said, truth))
@@ -86,10 +74,10 @@ def score(rows: list[dict], embed=None, tags: dict[str, list[str]] | None = None
     return out
 
 
-def mistakes(rows: list[dict], n: int = 12, planner=None) -> list[dict]:
+def mistakes(rows: list[dict], n: int = 12) -> list[dict]:
     out = []
     for r in rows:
-        v, rest = reading(r, planner)
+        v, rest = verdicts.read(r["text"], r.get("shown"))
         if bool(v) != bool(r["feedback"]):
             out.append({"text": r["text"][:140], "labelled": r.get("codes") or r["feedback"], "read": [x.kind for x in v]})
     return out[:n]
@@ -110,24 +98,11 @@ def embedder_and_tags(settings=None):
     return load_text_embedder(settings.embedder, settings.threads).encode, tags
 
 
-def _chat_planner(spec: str):
-    """The planner the chat builds (`app.wiring`): the LLM, the plain-search shortcut, the corpus's words."""
-    from ..config import Settings
-    from ..instructor.planner import Planner
-    from ..llm import load_llm
-    from ..store import open_store
-
-    settings = Settings.from_env()
-    with open_store(settings.db_url) as store:
-        return Planner.configured(load_llm(settings, None if spec == "default" else spec), settings, store)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="generec bench verdicts", description=__doc__.splitlines()[0])
     ap.add_argument("--set", type=Path, help="JSONL of labelled user turns (see the module doc)")
     ap.add_argument("--role", choices=["tune", "sealed", "all"], default="tune", help="which part to score (sealed: once, on what lands)")
     ap.add_argument("--mistakes", action="store_true", help="also list misread turns (never for the sealed part)")
-    ap.add_argument("--llm", default="", help="also the planner's verdict reading, as the chat does it: an LLM spec, or `default` for the configured one")
     args = ap.parse_args(argv)
     if args.set is None:
         print("(no labelled set given: --set FILE; the ReDial + IARD set is not shipped, see the README)")
@@ -138,14 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     default_role = "tune" if default_role == "unlisted" else default_role
     rows = load_requests(args.set)
     embed, tags = embedder_and_tags() if any(r.get("target") is not None for r in rows) else (None, {})
-    planner = _chat_planner(args.llm) if args.llm else None
     out = {}
     for role in (["tune", "sealed"] if args.role == "all" else [args.role]):
         part = [r for r in rows if r.get("role", default_role) == role]
         if not part:
             continue
-        out[role] = score(part, embed, tags, planner)
+        out[role] = score(part, embed, tags)
         if args.mistakes and role == "tune":
-            out["tune_mistakes"] = mistakes(part, planner=planner)
+            out["tune_mistakes"] = mistakes(part)
     print(json.dumps(out, indent=1, ensure_ascii=False))
     return 0

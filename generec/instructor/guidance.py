@@ -14,7 +14,6 @@ from typing import Any
 
 ACTIONS = ("retrieve", "edit", "create", "chat")
 EDIT_OPS = ("clip", "thumbnail", "restyle", "caption")
-VERDICTS = ("like", "dislike")
 MAX_STR = 120
 MAX_LIST = 5
 MAX_ITEM = 40
@@ -35,10 +34,9 @@ def schema() -> dict:
     slots = {"query": s, "style": s, "mood": s,
              "duration_s": {"type": ["number", "null"], "minimum": 0, "maximum": 600},
              "item_ref": s, "include": lst, "avoid": lst}
-    verdict = {"verdict": {"type": "string", "enum": list(VERDICTS)}}   # a judgement of a shown video; item_ref says which
     edit = {"action": {"type": "string", "enum": ["edit"]},
             "edit_op": {"type": "string", "enum": list(EDIT_OPS)}, **slots}
-    other = {"action": {"type": "string", "enum": [a for a in ACTIONS if a != "edit"]}, **verdict, **slots}
+    other = {"action": {"type": "string", "enum": [a for a in ACTIONS if a != "edit"]}, **slots}
     # only what each shape needs is required: omitting empty slots keeps a small model's answer short
     return {"type": "object", "anyOf": [
         {"type": "object", "properties": edit, "required": ["action", "edit_op"], "additionalProperties": False},
@@ -77,16 +75,13 @@ class Guidance:
     item_ref: str | None = None
     include: list[str] = field(default_factory=list)
     avoid: list[str] = field(default_factory=list)
-    verdict: str | None = None   # "like"/"dislike": the message judges the shown video item_ref points at
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     def compact(self) -> str:
         """The JSON a model is taught to write: empty slots left out."""
-        d = asdict(self)
-        d = {"action": d.pop("action"), "edit_op": d.pop("edit_op"), "verdict": d.pop("verdict"), **d}   # the schema's order
-        return json.dumps({k: v for k, v in d.items() if v not in (None, [])}, ensure_ascii=False)
+        return json.dumps({k: v for k, v in asdict(self).items() if v not in (None, [])}, ensure_ascii=False)
 
     @classmethod
     def parse(cls, raw: Any) -> "Guidance":
@@ -114,8 +109,6 @@ class Guidance:
             dur = None
         if dur is not None and not 0 < dur <= 600:
             dur = None
-        verdict = (_str(raw.get("verdict")) or "").lower()
         return cls(action=action, edit_op=op if action == "edit" else None, query=_str(raw.get("query")),
                    style=_str(raw.get("style")), mood=_str(raw.get("mood")), duration_s=dur,
-                   item_ref=_str(raw.get("item_ref")), include=_list(raw.get("include")), avoid=_list(raw.get("avoid")),
-                   verdict=verdict if verdict in VERDICTS and action != "edit" else None)
+                   item_ref=_str(raw.get("item_ref")), include=_list(raw.get("include")), avoid=_list(raw.get("avoid")))

@@ -64,16 +64,7 @@ def _cued(op: str | None, text: str) -> bool:
 
 
 def reconcile(g: Guidance, text: str, shown: list, upload: str | None) -> tuple[Guidance, str]:
-    """The plan after the cue-word checks, and what changed ("" when nothing did). A verdict the
-    model read stays with a search or a chat, and goes with an edit (its words are why to edit)."""
-    verdict, ref = g.verdict, g.item_ref
-    g, changed = _checked(g, text, shown, upload)
-    g.verdict = verdict if g.action != "edit" else None
-    g.item_ref = g.item_ref or (ref if g.verdict else None)
-    return g, changed
-
-
-def _checked(g: Guidance, text: str, shown: list, upload: str | None) -> tuple[Guidance, str]:
+    """The plan after the cue-word checks, and what changed ("" when nothing did)."""
     if g.action == "retrieve":   # no check below overrules a search
         return g, ""
     ruled = plan_by_rules(text, shown, upload)

@@ -83,26 +83,16 @@ class Instructor:
         t0 = time.perf_counter()
         yield Step("Reading your request", "…", status="pending")
         tools = make_tools(deps)
-        judged = False   # the cue words read a verdict: the model's reading of the rest is not asked for one
         if upload not in ("image", "video") and (verdicts.is_undo(text) or deps.shown):
             rest, judged = yield from self._verdicts(deps, tools, text, t0)
             if not rest:
                 return
-            if judged:   # "love it, more like that": the verdict is stored, now the request
+            if judged:   # "love it, more like that": the verdict is stored, now the request (the whole of an edit's)
                 text, t0 = rest, time.perf_counter()
                 yield Step("Reading your request", "…", status="pending")
         plan = self.plan(deps, text, extra_terms, upload)
         visible = deps.catalog.visible(deps.user)
         g = plan.guidance
-        if g.verdict and not judged and deps.shown and upload not in ("image", "video"):   # one the cue words missed ("what a snooze")
-            found, rest = verdicts.from_plan(g, text, [visible[i].title for i in deps.shown if i in visible])
-            if found:
-                yield Step("Reading your request", "a verdict on what you were shown (read by the model)"
-                           + (f", then {describe(g)}" if rest else ""), seconds=time.perf_counter() - t0)
-                yield from self._store_verdicts(deps, tools, found, visible)
-                if not rest:
-                    return
-                g.verdict = None
         via = "" if plan.source == "llm" else f" (via {plan.source})"
         if upload in ("image", "video") and not (text or "").strip() and g.action != "retrieve":
             # a picture or video with no words: look for things like it (the planner sees only labels)

@@ -13,9 +13,6 @@ charming" or "way too loud and chaotic" count; a few emoji it leaves unrated are
 the titles on screen (`shown`), a clause naming one of them ("plants on a windowsill... yawn")
 points at it, and positions are read as people write them ("2nd was cute", "number two", "the
 bottom one").
-
-What the cue words miss, the planner may read: its guidance carries a `verdict` (`from_plan`),
-kept only where the principles above allow one.
 """
 from __future__ import annotations
 
@@ -63,8 +60,6 @@ POLITE = set("thanks thank you cheers pls please ta thx lol haha nice".split())
 UNDO = re.compile(r"^\s*(undo|undo (that|it|this)|take (that|it) back|never ?mind (that|the (like|dislike|rating)))\s*[.!]*\s*$")
 CLAUSE = re.compile(r"([,.;!?]+|\s+(?:but|and|then)\s+|\s+-\s+)")
 CHANGE = re.compile(r"\b(rewrite|redo|edit|add|remove|fix|brighten|darken|louder|quieter|crop|mute|overlay|put|lop|loop|rename|name)\b")
-# "I hate spiders", "I really like trains": a standing taste for a topic, not a verdict on an item
-TOPIC_LIKING = re.compile(r"\bi (really |so |do )?(don'?t |do not |never )?(love|like|hate|enjoy|adore|can'?t stand)\b")
 # a question about an item is no verdict on it ("is it any good?", "what makes it a good movie?")
 QUESTION = re.compile(r"^(is|was|are|were|did|does|do|what|how|why|which|who|have you|has|can|could|would|will|should)\b")
 
@@ -90,18 +85,13 @@ def _vader():
     return SentimentIntensityAnalyzer()
 
 
-def _cued(c: str) -> str | None:
-    """A clause's polarity by the cue words alone ("not bad" before "bad")."""
+def _polarity(c: str) -> str | None:
     if NOT_BAD.search(c):
         return "like"
     if NEGATIVE.search(c) or TOO.search(c):
         return "dislike"
-    return "like" if POSITIVE.search(c) else None
-
-
-def _polarity(c: str) -> str | None:
-    if (kind := _cued(c)):
-        return kind
+    if POSITIVE.search(c):
+        return "like"
     for kind, marks in EMOJI.items():
         if any(m in c for m in marks):
             return kind
@@ -155,36 +145,6 @@ def _verdict(clause: str, asked: bool = False, shown: list[str] | None = None, w
         return Verdict(kind, "this" if m.group(0) in ("these", "those") else m.group(0), c)
     rest = [w for w in re.findall(r"[a-z']+", NEGATIVE.sub(" ", POSITIVE.sub(" ", NOT_BAD.sub(" ", c).replace("at all", " ")))) if w not in FILLER]
     return Verdict(kind, "this", c, bare=True) if not rest else None   # "so boring", "love!", "👍👍": about what is on screen
-
-
-def leaning(text: str) -> str | None:
-    """Which way a whole message leans: the cue words of its first clause that has any, else VADER
-    on all of it (no judging verb needed here: this only confirms a verdict the planner read)."""
-    for c in CLAUSE.split(text.lower())[::2]:
-        if (kind := _cued(c)):
-            return kind
-    sia = _vader()
-    score = sia.polarity_scores(text.lower())["compound"] if sia else 0.0
-    return "like" if score >= SENTIMENT else "dislike" if score <= -SENTIMENT else None
-
-
-def from_plan(g, text: str, shown: list[str] | None = None) -> tuple[list[Verdict], str]:
-    """The verdict the planner read in a message the cue words found none in (`Guidance.verdict`,
-    pointing where its item_ref does, "this" when it names none), and the request left: none when
-    the plan is only a chat or the message asks for nothing (`ASKS`). The small model also calls questions and thanks verdicts, so its
-    verdict stands only where the cue-word reader's own principles allow one: not in a message
-    that only asks, or only thanks, nor a liking of a topic that points at nothing shown ("I hate
-    spiders"), and only when the message leans the same way (`leaning`)."""
-    low = (text or "").strip().lower().replace("’", "'")
-    parts = CLAUSE.split(low)
-    clauses = [(c.strip(), after) for c, after in zip(parts[::2], parts[1::2] + [""]) if c.strip()]
-    only_asks = all("?" in after or QUESTION.match(c) for c, after in clauses)
-    only_thanks = all(w in POLITE or w in FILLER for w in re.findall(r"[a-z']+", low))
-    topic = TOPIC_LIKING.search(low) and not POINTER.search(low) and not _named(low, shown or [])
-    if not g.verdict or only_asks or only_thanks or topic or leaning(low) != g.verdict:
-        return [], text
-    asks = g.action != "chat" and bool(ASKS.search(low) or "?" in low)   # the model plans a bare verdict as a search: only asking makes one
-    return [Verdict(g.verdict, g.item_ref or "this", low, bare=not g.item_ref)], text if asks else ""
 
 
 def _changes(low: str) -> bool:
